@@ -1,0 +1,103 @@
+# Dune: top-level build.  See README.md for the two commands that matter:
+#   make run     set up, then run the main job in the emulated machine
+#   make check   set up, then build and run every test
+BUILD    ?= build
+CC       ?= gcc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
+USER_CFLAGS := $(CFLAGS) $(WARN) -Iinclude
+
+# The kernel dune.ko is built for: the running one (KDIR), and the Debian
+# kernel the emulated machine boots (fetched by `make deps`).
+KDIR     ?= /lib/modules/$(shell uname -r)/build
+RIG_ABI   = $(shell cat $(BUILD)/kernel/ABI 2>/dev/null)
+RIG_KDIR  = /usr/src/linux-headers-$(RIG_ABI)
+
+KERN_SRC := $(wildcard kern/*.c kern/*.h) kern/Kbuild include/uapi/dune.h
+
+# Host-side unit tests: pure code, built with ASan and UBSan.
+UNIT_TESTS := $(BUILD)/unit/layout_test $(BUILD)/unit/vmx_caps_test
+# Programs that run in the emulated machine (or on a VT-x host).
+VM_PROGS := $(BUILD)/tests/vm_ioctl $(BUILD)/tests/kvm_guest
+VM_SCRIPTS := $(wildcard kern/tests/vm_*.sh)
+TOOLS := $(BUILD)/bin/dune-info
+
+.PHONY: all deps module vm-module unit tests tools stage check check-unit check-vm \
+	check-host run clean
+
+all: tests tools unit
+	@if [ -d "$(KDIR)" ]; then $(MAKE) module; \
+	else echo "note: no headers at $(KDIR); dune.ko for the emulated machine is built by 'make stage'"; fi
+
+deps:
+	@bash tools/deps.sh
+
+# dune.ko for the running kernel, built in place (kern/dune.ko).
+module:
+	$(MAKE) -C kern KDIR=$(KDIR)
+
+# dune.ko for the emulated machine's kernel, built from a copy of the sources.
+vm-module: $(BUILD)/vm-kern/kern/dune.ko
+$(BUILD)/vm-kern/kern/dune.ko: $(KERN_SRC)
+	@test -n "$(RIG_ABI)" || { echo "no rig kernel: run 'make deps' first" >&2; exit 1; }
+	@mkdir -p $(BUILD)/vm-kern/kern $(BUILD)/vm-kern/include/uapi
+	@cp kern/*.c kern/*.h kern/Kbuild kern/Makefile $(BUILD)/vm-kern/kern/
+	@cp include/uapi/dune.h $(BUILD)/vm-kern/include/uapi/
+	$(MAKE) -C $(RIG_KDIR) M=$(abspath $(BUILD)/vm-kern/kern) W=1 modules
+
+unit: $(UNIT_TESTS)
+$(BUILD)/unit/layout_test: kern/tests/layout_test.c kern/layout.c kern/layout.h test/harness.h include/uapi/dune.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SANITIZE) -o $@ kern/tests/layout_test.c kern/layout.c
+$(BUILD)/unit/vmx_caps_test: kern/tests/vmx_caps_test.c kern/vmx_caps.h test/harness.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SANITIZE) -o $@ kern/tests/vmx_caps_test.c
+
+tests: $(VM_PROGS)
+$(BUILD)/tests/%: kern/tests/%.c test/harness.h include/uapi/dune.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+tools: $(TOOLS) $(BUILD)/tools/fastkernel $(BUILD)/tools/serialcat
+$(BUILD)/tools/serialcat: test/vm/serialcat.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static -o $@ $<
+$(BUILD)/bin/dune-info: tools/dune-info.c include/uapi/dune.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+$(BUILD)/tools/fastkernel: $(wildcard tools/fastkernel/*)
+	@if [ -f tools/fastkernel/Makefile ]; then \
+		$(MAKE) -C tools/fastkernel OUT=$(abspath $(BUILD)/tools); fi
+
+# The tree the emulated machine sees at /dune (and a VT-x host can run from).
+stage: vm-module tests tools
+	@rm -rf $(BUILD)/root && mkdir -p $(BUILD)/root/dune/tests $(BUILD)/root/dune/bin
+	@cp $(BUILD)/vm-kern/kern/dune.ko $(BUILD)/root/dune/
+	@cp $(VM_PROGS) test/tap.sh test/vm/suite.sh test/vm/suite.list $(BUILD)/root/dune/tests/
+	@for s in $(VM_SCRIPTS); do cp $$s $(BUILD)/root/dune/tests/$$(basename $$s .sh); done
+	@cp $(TOOLS) $(BUILD)/root/dune/bin/
+	@echo "staged $(BUILD)/root"
+
+check-unit: unit
+	@bash test/check.sh --unit-only
+
+# The test command (README): set up, build, host-side unit tests, then the
+# whole in-VM suite in the emulated machine.  Ends with "N passed, N failed".
+check: deps
+	@$(MAKE) --no-print-directory stage unit
+	@bash test/check.sh
+
+# The same suite directly on a real VT-x host, with kern/dune.ko built for the
+# running kernel (run as root; dune.ko is loaded and unloaded by the tests).
+check-host: module tests
+	@bash test/check-host.sh
+
+# The main job in the emulated machine.
+run: deps
+	@$(MAKE) --no-print-directory stage
+	@bash test/vm/run -- /dune/bin/dune-info
+
+clean:
+	rm -rf $(BUILD)/unit $(BUILD)/tests $(BUILD)/bin $(BUILD)/tools $(BUILD)/vm-kern $(BUILD)/root $(BUILD)/vm
+	-$(MAKE) -C kern clean KDIR=$(KDIR) 2>/dev/null

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dune.ko: safe user-level access to privileged CPU features through VT-x
+ * (Belay et al., OSDI 2012), for current Linux kernels.
+ *
+ * This file: module load/unload, /dev/dune and its ioctls.  Every ioctl
+ * copies its argument into a stack struct, checks the size field and that
+ * reserved fields are zero, and answers -EINVAL/-EFAULT/-ENOTTY rather than
+ * guessing (the shape of virt/kvm/kvm_main.c).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <asm/processor.h>
+
+#include "compat.h"
+#include "dune.h"
+#include "layout.h"
+
+static bool dune_probe_vmx = true;
+module_param_named(probe_vmx, dune_probe_vmx, bool, 0444);
+MODULE_PARM_DESC(probe_vmx,
+		 "At load, turn VMX on and off once on every CPU to prove it works (default: on)");
+
+static ushort dev_mode = 0600;
+module_param(dev_mode, ushort, 0444);
+MODULE_PARM_DESC(dev_mode, "Permissions of /dev/dune (default: 0600, root only)");
+
+static struct dentry *debugfs_dir;
+
+/* The process's own layout, read under the mmap lock. */
+static int layout_input(struct mm_struct *mm, struct dune_layout_input *in)
+{
+	struct vm_area_struct *vma;
+
+	in->phys_addr_bits = boot_cpu_data.x86_phys_bits;
+	in->task_size = TASK_SIZE;
+	mmap_read_lock(mm);
+	in->start_code = mm->start_code;
+	in->mmap_base = mm->mmap_base;
+	in->mmap_bottom_up = dune_mm_mmap_bottom_up(mm);
+	vma = find_vma(mm, mm->start_stack);
+	in->stack_top = vma ? vma->vm_end : mm->start_stack;
+	mmap_read_unlock(mm);
+	return 0;
+}
+
+static long dune_get_layout(void __user *argp)
+{
+	struct dune_layout l;
+	struct dune_layout_input in;
+	long r;
+
+	if (copy_from_user(&l, argp, sizeof(l)))
+		return -EFAULT;
+	if (l.size != sizeof(l))
+		return -EINVAL;
+	/* Everything after .size is output and must come in as zero. */
+	if (memchr_inv((char *)&l + sizeof(l.size), 0, sizeof(l) - sizeof(l.size)))
+		return -EINVAL;
+	if (!current->mm)
+		return -EINVAL;
+
+	r = layout_input(current->mm, &in);
+	if (r)
+		return r;
+	if (dune_layout_compute(&in, &l))
+		return -EOPNOTSUPP;
+	if (copy_to_user(argp, &l, sizeof(l)))
+		return -EFAULT;
+	return 0;
+}
+
+static long dune_check_extension(unsigned long cap)
+{
+	switch (cap) {
+	case DUNE_CAP_LAYOUT:
+		return 1;
+	case DUNE_CAP_EPT_2M:
+		return dune_caps.ept_2m;
+	case DUNE_CAP_EPT_1G:
+		return dune_caps.ept_1g;
+	case DUNE_CAP_EPT_AD:
+		return dune_caps.ept_ad;
+	case DUNE_CAP_PCID:
+		return boot_cpu_has(X86_FEATURE_PCID);
+	default:
+		return 0;
+	}
+}
+
+static long dune_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (ioctl) {
+	case DUNE_GET_API_VERSION:
+		if (arg)
+			return -EINVAL;
+		return DUNE_API_VERSION;
+	case DUNE_CHECK_EXTENSION:
+		return dune_check_extension(arg);
+	case DUNE_GET_LAYOUT:
+		return dune_get_layout(argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations dune_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = dune_dev_ioctl,
+	.compat_ioctl = NULL,	/* 64-bit processes only */
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice dune_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "dune",
+	.fops = &dune_fops,
+};
+
+static int vmx_users_get(void *data, u64 *val)
+{
+	*val = dune_vmx_users();
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(vmx_users_fops, vmx_users_get, NULL, "%llu\n");
+
+static int __init dune_init(void)
+{
+	int r;
+
+	r = dune_vmx_init();
+	if (r)
+		return r;
+
+	if (boot_cpu_data.x86_phys_bits < DUNE_LAYOUT_MIN_BITS) {
+		pr_err("physical addresses are %u bits wide; Dune needs at least %u\n",
+		       boot_cpu_data.x86_phys_bits, DUNE_LAYOUT_MIN_BITS);
+		r = -ENODEV;
+		goto out_vmx;
+	}
+
+	if (dune_probe_vmx) {
+		r = dune_vmx_get();
+		if (r == 0)
+			dune_vmx_put();
+		else if (r != -EBUSY) {
+			pr_err("VMX does not work on this CPU (VMXON failed: %d)\n", r);
+			r = -ENODEV;
+			goto out_vmx;
+		}
+		/* -EBUSY: another hypervisor has VMX right now; that is fine. */
+	}
+
+	dune_dev.mode = dev_mode;
+	r = misc_register(&dune_dev);
+	if (r) {
+		pr_err("cannot register /dev/dune (%d)\n", r);
+		goto out_vmx;
+	}
+
+	debugfs_dir = debugfs_create_dir("dune", NULL);
+	debugfs_create_file_unsafe("vmx_users", 0444, debugfs_dir, NULL, &vmx_users_fops);
+	return 0;
+
+out_vmx:
+	dune_vmx_exit();
+	return r;
+}
+
+static void __exit dune_exit(void)
+{
+	debugfs_remove_recursive(debugfs_dir);
+	misc_deregister(&dune_dev);
+	dune_vmx_exit();
+}
+
+module_init(dune_init);
+module_exit(dune_exit);
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The Dune reproduction authors");
+MODULE_DESCRIPTION("Dune: safe user-level access to privileged CPU features (VT-x)");

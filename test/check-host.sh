@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The in-VM suite, run directly on a real VT-x Linux host (no emulator), with
+# kern/dune.ko built for the running kernel (`make check-host` builds it).
+# Run as root: the tests load and unload dune.ko (and kvm_intel, if it is
+# not loaded; a kvm_intel that was loaded before is left loaded).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${DUNE_BUILD:-$top/build}
+ko=$top/kern/dune.ko
+
+die() { echo "check-host: $*" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || die "run as root: the tests load and unload dune.ko"
+grep -qw vmx /proc/cpuinfo || die "this CPU has no VMX (VT-x); run 'make check' to test in the emulated machine"
+[ -f "$ko" ] || die "no $ko: run 'make module' first"
+mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug || true
+
+dir=$build/host-tests
+rm -rf "$dir" && mkdir -p "$dir"
+cp "$build"/tests/* "$top"/test/tap.sh "$top"/test/vm/suite.sh "$top"/test/vm/suite.list "$dir"/
+for s in "$top"/kern/tests/vm_*.sh; do cp "$s" "$dir/$(basename "$s" .sh)"; done
+
+export DUNE_KO=$ko
+grep -q '^dune ' /proc/modules && rmmod dune
+insmod "$ko" || die "insmod $ko failed (see dmesg)"
+"$dir/suite.sh" -d "$dir"
+rc=$?
+grep -q '^dune ' /proc/modules && rmmod dune
+exit $rc
