@@ -59,16 +59,13 @@ $(BUILD)/tests/%: kern/tests/%.c test/harness.h include/uapi/dune.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
-tools: $(TOOLS) $(BUILD)/tools/fastkernel $(BUILD)/tools/serialcat
+tools: $(TOOLS) $(BUILD)/tools/serialcat
 $(BUILD)/tools/serialcat: test/vm/serialcat.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
 $(BUILD)/bin/dune-info: tools/dune-info.c include/uapi/dune.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $<
-$(BUILD)/tools/fastkernel: $(wildcard tools/fastkernel/*)
-	@if [ -f tools/fastkernel/Makefile ]; then \
-		$(MAKE) -C tools/fastkernel OUT=$(abspath $(BUILD)/tools); fi
 
 # The tree the emulated machine sees at /dune (and a VT-x host can run from).
 stage: vm-module tests tools
