@@ -44,7 +44,13 @@ $(BUILD)/vm-kern/kern/dune.ko: $(KERN_SRC)
 	@mkdir -p $(BUILD)/vm-kern/kern $(BUILD)/vm-kern/include/uapi
 	@cp kern/*.c kern/*.h kern/Kbuild kern/Makefile $(BUILD)/vm-kern/kern/
 	@cp include/uapi/dune.h $(BUILD)/vm-kern/include/uapi/
-	$(MAKE) -C $(RIG_KDIR) M=$(abspath $(BUILD)/vm-kern/kern) W=1 modules
+	@# W=1 and, where sparse is installed (make deps), C=1: any warning fails.
+	@$(MAKE) -C $(RIG_KDIR) M=$(abspath $(BUILD)/vm-kern/kern) W=1 \
+		$$(command -v sparse >/dev/null && echo C=1) modules >$(BUILD)/vm-kern/build.log 2>&1 \
+		|| { cat $(BUILD)/vm-kern/build.log; exit 1; }
+	@grep -v 'Skipping BTF' $(BUILD)/vm-kern/build.log | grep -E 'warning:|error:' \
+		&& { echo "dune.ko: warnings are errors" >&2; exit 1; } || true
+	@echo "built $@ for $(RIG_ABI)"
 
 unit: $(UNIT_TESTS)
 $(BUILD)/unit/layout_test: kern/tests/layout_test.c kern/layout.c kern/layout.h test/harness.h include/uapi/dune.h
@@ -59,7 +65,10 @@ $(BUILD)/tests/%: kern/tests/%.c test/harness.h include/uapi/dune.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
-tools: $(TOOLS) $(BUILD)/tools/serialcat
+tools: $(TOOLS) $(BUILD)/tools/serialcat $(BUILD)/tools/ptyrun
+$(BUILD)/tools/ptyrun: test/vm/ptyrun.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $<
 $(BUILD)/tools/serialcat: test/vm/serialcat.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -o $@ $<

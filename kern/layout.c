@@ -130,7 +130,7 @@ const struct dune_window *dune_layout_find_va(const struct dune_layout *l, u64 v
 	for (i = 0; i < DUNE_MAX_WINDOWS; i++)
 		if (in_range(va, l->windows[i].hva_base, l->windows[i].size))
 			return &l->windows[i];
-	return 0;
+	return NULL;
 }
 
 const struct dune_window *dune_layout_find_gpa(const struct dune_layout *l, u64 gpa)
@@ -140,5 +140,5 @@ const struct dune_window *dune_layout_find_gpa(const struct dune_layout *l, u64 
 	for (i = 0; i < DUNE_MAX_WINDOWS; i++)
 		if (in_range(gpa, l->windows[i].gpa_base, l->windows[i].size))
 			return &l->windows[i];
-	return 0;
+	return NULL;
 }

@@ -11,6 +11,7 @@
 #ifdef __KERNEL__
 #include <linux/types.h>
 #else
+#include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
 typedef uint64_t u64;
@@ -76,7 +77,7 @@ static inline bool dune_vmx_caps_decode(u64 basic, u64 procbased, u64 procbased2
 
 	caps->revision_id = (u32)(basic & VMX_BASIC_REVISION_MASK);
 	caps->region_size = (u32)VMX_BASIC_REGION_SIZE(basic);
-	caps->missing = 0;
+	caps->missing = NULL;
 	caps->ept_2m = caps->ept_1g = caps->ept_ad = false;
 	caps->invept_single = caps->invvpid_single = caps->invvpid_addr = false;
 	caps->invpcid = false;

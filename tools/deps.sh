@@ -17,7 +17,7 @@ need_root() {
 }
 
 PKGS=(
-	build-essential bc bison flex libelf-dev kmod cpio gzip xz-utils zstd
+	build-essential bc bison flex libelf-dev kmod cpio gzip xz-utils zstd sparse
 	bochs bochs-term bochsbios vgabios busybox-static
 	isolinux syslinux-common xorriso
 	gnuplot-nox perl

@@ -92,4 +92,10 @@ struct dune_layout {
 
 #define DUNE_GET_LAYOUT		_IOWR(DUNE_IOCTL_TYPE, 0x02, struct dune_layout)
 
+/* The ABI's sizes, checked wherever this header is compiled. */
+#ifndef __cplusplus
+_Static_assert(sizeof(struct dune_window) == 32, "struct dune_window is 32 bytes");
+_Static_assert(sizeof(struct dune_layout) == 160, "struct dune_layout is 160 bytes");
+#endif
+
 #endif /* _UAPI_DUNE_H */
