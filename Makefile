@@ -17,7 +17,7 @@ RIG_KDIR  = /usr/src/linux-headers-$(RIG_ABI)
 KERN_SRC := $(wildcard kern/*.c kern/*.h) kern/Kbuild include/uapi/dune.h
 
 # Host-side unit tests: pure code, built with ASan and UBSan.
-UNIT_TESTS := $(BUILD)/unit/layout_test $(BUILD)/unit/vmx_caps_test
+UNIT_TESTS := $(BUILD)/unit/layout_test $(BUILD)/unit/vmx_caps_test $(BUILD)/unit/ept_test
 # Programs that run in the emulated machine (or on a VT-x host).
 VM_PROGS := $(BUILD)/tests/vm_ioctl $(BUILD)/tests/kvm_guest
 VM_SCRIPTS := $(wildcard kern/tests/vm_*.sh)
@@ -56,9 +56,12 @@ unit: $(UNIT_TESTS)
 $(BUILD)/unit/layout_test: kern/tests/layout_test.c kern/layout.c kern/layout.h test/harness.h include/uapi/dune.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SANITIZE) -o $@ kern/tests/layout_test.c kern/layout.c
-$(BUILD)/unit/vmx_caps_test: kern/tests/vmx_caps_test.c kern/vmx_caps.h test/harness.h
+# Header-only encoders: one test program each, kern/tests/NAME_test.c.
+$(BUILD)/unit/vmx_caps_test: kern/vmx_caps.h
+$(BUILD)/unit/ept_test: kern/ept.h
+$(BUILD)/unit/%_test: kern/tests/%_test.c test/harness.h
 	@mkdir -p $(@D)
-	$(CC) -O1 -g $(WARN) $(SANITIZE) -o $@ kern/tests/vmx_caps_test.c
+	$(CC) -O1 -g $(WARN) $(SANITIZE) -o $@ $<
 
 tests: $(VM_PROGS)
 $(BUILD)/tests/%: kern/tests/%.c test/harness.h include/uapi/dune.h

@@ -39,10 +39,14 @@ apt_update() {
 	updated=1
 }
 
+apt_install() {
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null
+}
+
 if [ ${#missing[@]} -gt 0 ]; then
 	apt_update
 	say "installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+	apt_install "${missing[@]}"
 fi
 
 # The kernel: the newest linux-image-<abi>-cloud-amd64 the cloud meta-package points to.
@@ -50,8 +54,10 @@ find_abi() {
 	apt-cache depends --no-recommends linux-image-cloud-amd64 2>/dev/null |
 		sed -n 's/^ *Depends: linux-image-\(.*-cloud-amd64\)$/\1/p' | head -n1
 }
+# Lists older than a day may name a kernel the archive no longer has.
+lists_age=$(( $(date +%s) - $(stat -c %Y /var/lib/apt/lists/partial 2>/dev/null || echo 0) ))
 abi=$(find_abi || true)
-if [ -z "$abi" ]; then
+if [ -z "$abi" ] || { [ ! -f "$out/$abi.stamp" ] && [ "$lists_age" -gt 86400 ]; }; then
 	apt_update
 	abi=$(find_abi)
 fi
@@ -66,7 +72,7 @@ else
 	if ! dpkg-query -W -f='${Status}\n' "linux-headers-$abi" 2>/dev/null | grep -q '^install ok installed'; then
 		apt_update
 		say "installing linux-headers-$abi ($ver)"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "linux-headers-$abi=$ver" >/dev/null
+		apt_install "linux-headers-$abi=$ver"
 	fi
 	hver=$(dpkg-query -W -f='${Version}' "linux-headers-$abi")
 	[ "$hver" = "$ver" ] || { echo "deps: headers $hver do not match image $ver" >&2; exit 1; }
