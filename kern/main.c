@@ -138,6 +138,10 @@ static int __init dune_init(void)
 {
 	int r;
 
+	if (dev_mode & ~0777) {
+		pr_err("dev_mode=%o is not a permission mode\n", dev_mode);
+		return -EINVAL;
+	}
 	r = dune_vmx_init();
 	if (r)
 		return r;
