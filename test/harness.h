@@ -85,27 +85,28 @@ static inline void __attribute__((format(printf, 1, 2))) diag(const char *fmt, .
 			_exit(1);                                               \
 	} while (0)
 
-#define HARNESS_CMP(stop, a, op, b)                                             \
+/* sa, sb: the expressions as written (stringified before macro expansion). */
+#define HARNESS_CMP(stop, a, op, b, sa, sb)                                     \
 	do {                                                                    \
 		long long a_ = (long long)(a), b_ = (long long)(b);             \
 		if (!(a_ op b_))                                                \
 			HARNESS_FAIL(stop, "expected %s %s %s: %lld (0x%llx) vs %lld (0x%llx)", \
-				     #a, #op, #b, a_, (unsigned long long)a_, b_,  \
+				     sa, #op, sb, a_, (unsigned long long)a_, b_,  \
 				     (unsigned long long)b_);                   \
 	} while (0)
 
-#define ASSERT_EQ(a, b) HARNESS_CMP(1, a, ==, b)
-#define ASSERT_NE(a, b) HARNESS_CMP(1, a, !=, b)
-#define ASSERT_LT(a, b) HARNESS_CMP(1, a, <, b)
-#define ASSERT_LE(a, b) HARNESS_CMP(1, a, <=, b)
-#define ASSERT_GT(a, b) HARNESS_CMP(1, a, >, b)
-#define ASSERT_GE(a, b) HARNESS_CMP(1, a, >=, b)
-#define EXPECT_EQ(a, b) HARNESS_CMP(0, a, ==, b)
-#define EXPECT_NE(a, b) HARNESS_CMP(0, a, !=, b)
-#define EXPECT_LT(a, b) HARNESS_CMP(0, a, <, b)
-#define EXPECT_LE(a, b) HARNESS_CMP(0, a, <=, b)
-#define EXPECT_GT(a, b) HARNESS_CMP(0, a, >, b)
-#define EXPECT_GE(a, b) HARNESS_CMP(0, a, >=, b)
+#define ASSERT_EQ(a, b) HARNESS_CMP(1, a, ==, b, #a, #b)
+#define ASSERT_NE(a, b) HARNESS_CMP(1, a, !=, b, #a, #b)
+#define ASSERT_LT(a, b) HARNESS_CMP(1, a, <, b, #a, #b)
+#define ASSERT_LE(a, b) HARNESS_CMP(1, a, <=, b, #a, #b)
+#define ASSERT_GT(a, b) HARNESS_CMP(1, a, >, b, #a, #b)
+#define ASSERT_GE(a, b) HARNESS_CMP(1, a, >=, b, #a, #b)
+#define EXPECT_EQ(a, b) HARNESS_CMP(0, a, ==, b, #a, #b)
+#define EXPECT_NE(a, b) HARNESS_CMP(0, a, !=, b, #a, #b)
+#define EXPECT_LT(a, b) HARNESS_CMP(0, a, <, b, #a, #b)
+#define EXPECT_LE(a, b) HARNESS_CMP(0, a, <=, b, #a, #b)
+#define EXPECT_GT(a, b) HARNESS_CMP(0, a, >, b, #a, #b)
+#define EXPECT_GE(a, b) HARNESS_CMP(0, a, >=, b, #a, #b)
 #define ASSERT_TRUE(x)                                                          \
 	do { if (!(x)) HARNESS_FAIL(1, "expected %s", #x); } while (0)
 #define EXPECT_TRUE(x)                                                          \
