@@ -4,7 +4,9 @@
 #   2. the in-VM suite (test/vm/suite.list) in one boot of the emulated
 #      Intel machine with dune.ko loaded;
 #   3. two short boots on CPUs that cannot run Dune (a Core 2 with VMX but no
-#      EPT, a Pentium 4 without VMX), where dune.ko must refuse to load.
+#      EPT, a Pentium 4 without VMX), where dune.ko must refuse to load;
+#   4. self-tests of the rig: output and status come back, the watchdog
+#      stops a hung guest, an emulator that cannot start is a failure.
 # The boots run side by side (one core each).  Every TAP point counts; a
 # program or boot that fails without saying which point failed counts as
 # one failure.  Ends with "N passed, N failed"; exits 1 on any failure.
@@ -62,6 +64,8 @@ if [ $unit_only = 0 ]; then
 		test/vm/run -q --no-module --cpu-model p4_prescott_celeron_336 -t $small_timeout \
 			-- /dune/tests/vm_refuse "VMX (VT-x) is not available" >"$logs/novmx.log" 2>&1
 		echo $? >"$logs/novmx.rc"
+		test/vm/rig_test.sh >"$logs/rig.log" 2>&1
+		echo $? >"$logs/rig.rc"
 	) &
 	side=$!
 
@@ -79,6 +83,9 @@ if [ $unit_only = 0 ]; then
 	echo "# === dune.ko on a CPU without VMX (Pentium 4 Prescott; watchdog ${small_timeout}s)"
 	cat "$logs/novmx.log"
 	tally "no-VMX boot" "$logs/novmx.log" "$(cat "$logs/novmx.rc")"
+	echo "# === the rig itself (test/vm/rig_test.sh)"
+	cat "$logs/rig.log"
+	tally "rig self-test" "$logs/rig.log" "$(cat "$logs/rig.rc")"
 fi
 
 echo "$passed passed, $failed failed"
