@@ -129,10 +129,12 @@ static void vmx_off_ipi(void *arg)
  * firmware) finds the CPUs out of VMX operation, where INIT works.
  *
  * The kernel's emergency (crash) path has a single callback slot for this
- * (cpu_emergency_register_virt_callback), which kvm_intel owns: taking it
- * would break kvm_intel, so dune.ko does not, and a kernel crash while a
- * Dune process runs leaves VMX on for the crash kernel, as KVM did before
- * Linux 6.6.
+ * (cpu_emergency_register_virt_callback, Linux 6.6, backported to 6.1.y),
+ * which kvm_intel takes when it loads: taking it first would make
+ * kvm_intel's registration WARN, so dune.ko does not.  A kernel crash while
+ * dune.ko has VMX on therefore leaves VMX on for the crash kernel, unless
+ * kvm_intel is loaded (its callback turns VMX off whoever turned it on).
+ * Kernels without the slot turn VMX off in the crash path by themselves.
  */
 static int vmx_reboot(struct notifier_block *nb, unsigned long code, void *unused)
 {
