@@ -1,5 +1,6 @@
 # TAP helpers for shell tests (busybox sh compatible). Source it, then:
 #   plan N; ok "name" CMD...; is "name" GOT WANT; done_testing
+# (has and has_line below are checks to use with ok).
 # Every check prints "ok N - name" or "not ok N - name" with diagnostics.
 _tap_n=0
 _tap_failed=0
@@ -33,4 +34,7 @@ is() {
 	[ "$2" = "$3" ] || diag "$1: got '$2', want '$3'"
 	[ "$2" = "$3" ]; _tap_result $? "$1"
 }
+# has TEXT WORD: TEXT contains WORD; has_line TEXT LINE: a line of TEXT is LINE.
+has() { printf '%s\n' "$1" | grep -qF -- "$2"; }
+has_line() { printf '%s\n' "$1" | grep -qxF -- "$2"; }
 done_testing() { [ $_tap_failed = 0 ]; exit $?; }

@@ -11,7 +11,6 @@ k0=$(dmesg | wc -l)
 out=$(insmod "$ko" 2>&1); rc=$?
 diag "insmod: $out"
 ok "insmod fails" [ $rc != 0 ]
-has() { printf '%s\n' "$1" | grep -qF -- "$2"; }
 ok "with ENODEV (No such device)" has "$out" "No such device"
 # busybox insmod tries finit_module and then init_module: one message each.
 msgs=$(dmesg | tail -n +$((k0 + 1)) | grep 'dune:' | grep -v 'taints kernel\|module verification failed' |

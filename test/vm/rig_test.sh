@@ -6,9 +6,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tap.sh"
 run=$here/run
 plan 6
-# has TEXT LINE: TEXT has a line that is exactly LINE / contains WORD
-has_line() { printf '%s\n' "$1" | grep -qxF -- "$2"; }
-has() { printf '%s\n' "$1" | grep -qF -- "$2"; }
 
 out=$("$run" -q -t 300 -f "$here/suite.list:/etc/probe" -- sh -c 'echo hello; wc -l </etc/probe; exit 7' 2>&1)
 rc=$?
