@@ -14,12 +14,17 @@ KDIR     ?= /lib/modules/$(shell uname -r)/build
 RIG_ABI   = $(shell cat $(BUILD)/kernel/ABI 2>/dev/null)
 RIG_KDIR  = /usr/src/linux-headers-$(RIG_ABI)
 
-KERN_SRC := $(wildcard kern/*.c kern/*.h) kern/Kbuild include/uapi/dune.h
+KERN_SRC := $(wildcard kern/*.c kern/*.h kern/*.S) kern/Kbuild include/uapi/dune.h
 
 # Host-side unit tests: pure code, built with ASan and UBSan.
 UNIT_TESTS := $(BUILD)/unit/layout_test $(BUILD)/unit/vmx_caps_test $(BUILD)/unit/ept_test
 # Programs that run in the emulated machine (or on a VT-x host).
-VM_PROGS := $(BUILD)/tests/vm_ioctl $(BUILD)/tests/kvm_guest
+# The ones that run code in Dune mode (kern/tests/guest.h): -pthread, and -z now
+# so that no lazy PLT binding runs in the guest.  vm_enter is non-PIE on
+# purpose (its code in the low window, a guest-physical hole for its tests).
+GUEST_PROGS := $(BUILD)/tests/vm_enter $(BUILD)/tests/vm_syscall $(BUILD)/tests/vm_mem \
+	$(BUILD)/tests/vm_threads $(BUILD)/tests/vm_lifecycle
+VM_PROGS := $(BUILD)/tests/vm_ioctl $(BUILD)/tests/kvm_guest $(GUEST_PROGS)
 VM_SCRIPTS := $(wildcard kern/tests/vm_*.sh)
 TOOLS := $(BUILD)/bin/dune-info
 
@@ -42,7 +47,7 @@ vm-module: $(BUILD)/vm-kern/kern/dune.ko
 $(BUILD)/vm-kern/kern/dune.ko: $(KERN_SRC)
 	@test -n "$(RIG_ABI)" || { echo "no rig kernel: run 'make deps' first" >&2; exit 1; }
 	@mkdir -p $(BUILD)/vm-kern/kern $(BUILD)/vm-kern/include/uapi
-	@cp kern/*.c kern/*.h kern/Kbuild kern/Makefile $(BUILD)/vm-kern/kern/
+	@cp kern/*.c kern/*.h kern/*.S kern/Kbuild kern/Makefile $(BUILD)/vm-kern/kern/
 	@cp include/uapi/dune.h $(BUILD)/vm-kern/include/uapi/
 	@# W=1 and, where sparse is installed (make deps), C=1: any warning fails.
 	@$(MAKE) -C $(RIG_KDIR) M=$(abspath $(BUILD)/vm-kern/kern) W=1 \
@@ -67,6 +72,10 @@ tests: $(VM_PROGS)
 $(BUILD)/tests/%: kern/tests/%.c test/harness.h include/uapi/dune.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $<
+$(BUILD)/tests/vm_enter: GUEST_PIE := -fno-pie -no-pie
+$(GUEST_PROGS): $(BUILD)/tests/%: kern/tests/%.c kern/tests/guest.h test/harness.h include/uapi/dune.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(GUEST_PIE) -pthread -Wl,-z,now -o $@ $<
 
 tools: $(TOOLS) $(BUILD)/tools/serialcat $(BUILD)/tools/ptyrun
 $(BUILD)/tools/ptyrun: test/vm/ptyrun.c

@@ -28,4 +28,16 @@ static inline bool dune_mm_mmap_bottom_up(struct mm_struct *mm)
 #endif
 }
 
+/*
+ * System call dispatch.  Up to 6.8, x86-64 calls sys_call_table[nr](regs)
+ * (entries take a struct pt_regs since 4.17).  6.9 replaced the indirect
+ * call by x64_sys_call(regs, nr): there, syscall.c must look that function
+ * up instead and call it.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#error "dune.ko: syscall.c needs the x64_sys_call() path for Linux >= 6.9"
+#endif
+struct pt_regs;
+typedef long (*dune_syscall_fn_t)(const struct pt_regs *);
+
 #endif

@@ -11,10 +11,13 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/seq_file.h>
+#include <asm/vmx.h>
 #include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -35,28 +38,9 @@ MODULE_PARM_DESC(dev_mode, "Permissions of /dev/dune (default: 0600, root only)"
 
 static struct dentry *debugfs_dir;
 
-/* The process's own layout, read under the mmap lock. */
-static int layout_input(struct mm_struct *mm, struct dune_layout_input *in)
-{
-	struct vm_area_struct *vma;
-
-	in->phys_addr_bits = boot_cpu_data.x86_phys_bits;
-	in->task_size = TASK_SIZE;
-	mmap_read_lock(mm);
-	in->start_code = mm->start_code;
-	in->mmap_base = mm->mmap_base;
-	in->mmap_bottom_up = dune_mm_mmap_bottom_up(mm);
-	vma = find_vma(mm, mm->start_stack);
-	in->stack_top = vma ? vma->vm_end : mm->start_stack;
-	mmap_read_unlock(mm);
-	return 0;
-}
-
-static long dune_get_layout(void __user *argp)
+static long dune_get_layout(struct dune_vm *vm, void __user *argp)
 {
 	struct dune_layout l;
-	struct dune_layout_input in;
-	long r;
 
 	if (copy_from_user(&l, argp, sizeof(l)))
 		return -EFAULT;
@@ -65,15 +49,24 @@ static long dune_get_layout(void __user *argp)
 	/* Everything after .size is output and must come in as zero. */
 	if (memchr_inv((char *)&l + sizeof(l.size), 0, sizeof(l) - sizeof(l.size)))
 		return -EINVAL;
-	if (!current->mm)
-		return -EINVAL;
+	/* The layout was fixed when this process opened /dev/dune. */
+	if (copy_to_user(argp, &vm->layout, sizeof(l)))
+		return -EFAULT;
+	return 0;
+}
 
-	r = layout_input(current->mm, &in);
-	if (r)
-		return r;
-	if (dune_layout_compute(&in, &l))
-		return -EOPNOTSUPP;
-	if (copy_to_user(argp, &l, sizeof(l)))
+static long dune_get_stats(struct dune_vm *vm, void __user *argp)
+{
+	struct dune_stats st;
+
+	if (copy_from_user(&st, argp, sizeof(st)))
+		return -EFAULT;
+	if (st.size != sizeof(st))
+		return -EINVAL;
+	if (memchr_inv((char *)&st + sizeof(st.size), 0, sizeof(st) - sizeof(st.size)))
+		return -EINVAL;
+	dune_vm_stats(vm, &st);
+	if (copy_to_user(argp, &st, sizeof(st)))
 		return -EFAULT;
 	return 0;
 }
@@ -108,14 +101,49 @@ static long dune_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 	case DUNE_CHECK_EXTENSION:
 		return dune_check_extension(arg);
 	case DUNE_GET_LAYOUT:
-		return dune_get_layout(argp);
+		return dune_get_layout(filp->private_data, argp);
+	case DUNE_GET_STATS:
+		return dune_get_stats(filp->private_data, argp);
+	case DUNE_ENTER: {
+		long r;
+
+		/* A close() of this descriptor from the guest must not free
+		 * the VM under the running vCPU. */
+		get_file(filp);
+		r = dune_enter(filp->private_data, argp);
+		fput(filp);
+		return r;
+	}
 	default:
 		return -ENOTTY;
 	}
 }
 
+/*
+ * Each open of /dev/dune is one Dune process: the address space of the
+ * opener, with its layout fixed now.  Its threads share the descriptor;
+ * after fork, a child opens /dev/dune again.
+ */
+static int dune_dev_open(struct inode *inode, struct file *filp)
+{
+	struct dune_vm *vm = dune_vm_create();
+
+	if (IS_ERR(vm))
+		return PTR_ERR(vm);
+	filp->private_data = vm;
+	return 0;
+}
+
+static int dune_dev_release(struct inode *inode, struct file *filp)
+{
+	dune_vm_destroy(filp->private_data);
+	return 0;
+}
+
 static const struct file_operations dune_fops = {
 	.owner = THIS_MODULE,
+	.open = dune_dev_open,
+	.release = dune_dev_release,
 	.unlocked_ioctl = dune_dev_ioctl,
 	.compat_ioctl = NULL,	/* 64-bit processes only */
 	.llseek = noop_llseek,
@@ -133,6 +161,35 @@ static int vmx_users_get(void *data, u64 *val)
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(vmx_users_fops, vmx_users_get, NULL, "%llu\n");
+
+static int counter_get(void *data, u64 *val)
+{
+	*val = atomic64_read(data);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(counter_fops, counter_get, NULL, "%llu\n");
+
+static const struct { u32 reason; const char *name; } exit_names[] = { VMX_EXIT_REASONS };
+
+/* Exits by VMX reason, all Dune processes since load: "REASON NAME COUNT". */
+static int exits_show(struct seq_file *m, void *unused)
+{
+	int i, j;
+
+	for (i = 0; i < DUNE_STATS_EXIT_REASONS; i++) {
+		u64 n = atomic64_read(&dune_exit_counts[i]);
+		const char *name = "UNKNOWN";
+
+		if (!n)
+			continue;
+		for (j = 0; j < ARRAY_SIZE(exit_names); j++)
+			if (exit_names[j].reason == i)
+				name = exit_names[j].name;
+		seq_printf(m, "%d %s %llu\n", i, name, n);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(exits);
 
 static int __init dune_init(void)
 {
@@ -152,6 +209,13 @@ static int __init dune_init(void)
 		r = -ENODEV;
 		goto out_vmx;
 	}
+
+	r = dune_syscall_init();
+	if (r)
+		goto out_vmx;
+	r = dune_vcpu_module_init();
+	if (r)
+		goto out_vmx;
 
 	if (dune_probe_vmx) {
 		r = dune_vmx_get();
@@ -174,9 +238,14 @@ static int __init dune_init(void)
 
 	debugfs_dir = debugfs_create_dir("dune", NULL);
 	debugfs_create_file_unsafe("vmx_users", 0444, debugfs_dir, NULL, &vmx_users_fops);
+	debugfs_create_file_unsafe("vcpus", 0444, debugfs_dir, &dune_nr_vcpus, &counter_fops);
+	debugfs_create_file_unsafe("ept_pages", 0444, debugfs_dir, &dune_nr_ept_pages, &counter_fops);
+	debugfs_create_file_unsafe("contexts", 0444, debugfs_dir, &dune_nr_vms, &counter_fops);
+	debugfs_create_file("exits", 0444, debugfs_dir, NULL, &exits_fops);
 	return 0;
 
 out_vmx:
+	dune_vcpu_module_exit();
 	dune_vmx_exit();
 	return r;
 }
@@ -185,6 +254,7 @@ static void __exit dune_exit(void)
 {
 	debugfs_remove_recursive(debugfs_dir);
 	misc_deregister(&dune_dev);
+	dune_vcpu_module_exit();
 	dune_vmx_exit();
 }
 

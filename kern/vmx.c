@@ -207,6 +207,8 @@ static int vmx_cpu_offline(unsigned int cpu)
 	unsigned long flags;
 
 	local_irq_save(flags);
+	if (this_cpu_read(vmx_enabled))
+		dune_vcpus_cpu_offline();	/* VMCLEAR what this CPU holds */
 	vmx_cpu_off();
 	local_irq_restore(flags);
 	return 0;

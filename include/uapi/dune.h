@@ -92,10 +92,98 @@ struct dune_layout {
 
 #define DUNE_GET_LAYOUT		_IOWR(DUNE_IOCTL_TYPE, 0x02, struct dune_layout)
 
+/*
+ * Dune mode: DUNE_ENTER.
+ *
+ * The calling thread runs, on its own virtual CPU (VMCS and VPID), in VMX
+ * non-root 64-bit ring 0 with the registers below and CR3 = .cr3 (a
+ * guest-physical address; see the layout above).  Its FPU/SSE/AVX state,
+ * FS base and GS base are the thread's own, shared with host mode.  Its
+ * initial descriptor tables are empty (GDTR and IDTR limit 0), so any
+ * exception before the guest loads its own IDT is a triple fault.
+ *
+ * A VMCALL runs a system call for the thread on the host: number in RAX,
+ * arguments in RDI RSI RDX R10 R8 R9, result in RAX, RCX and R11 preserved
+ * (unlike SYSCALL).  Unknown numbers get -ENOSYS.  exit and exit_group are
+ * not run: they end the entry with DUNE_EXIT_EXIT so that the caller can
+ * finish (and the thread leaves Dune mode).  In a child of fork, vfork or
+ * clone, the call returns 0 outside Dune mode: the child continues at the
+ * instruction after the VMCALL, with the guest's registers, as an ordinary
+ * process (it may open /dev/dune again and enter).  A successful execve
+ * replaces the process, and ENTER does not return to the old image.
+ *
+ * DUNE_ENTER returns 0 when the entry ended, with .exit_reason and the
+ * complete state at that point in .regs and .cr3: calling DUNE_ENTER again
+ * with the same struct resumes exactly there, on the same virtual CPU.
+ * It fails with -EINVAL (bad size, flags, reserved fields, non-canonical
+ * RIP/RSP, reserved RFLAGS bits, CR3 outside guest-physical space), -EFAULT,
+ * -EBUSY (called from Dune mode: a second enter from the same thread),
+ * -EBADFD (the descriptor was opened by another process: open /dev/dune
+ * again after fork), -ENOMEM, or the error of turning VMX on (-EBUSY when
+ * another hypervisor holds it).
+ */
+struct dune_regs {
+	__u64 rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+	__u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+/* Why an entry ended (.exit_reason). */
+#define DUNE_EXIT_EXIT		1  /* exit/exit_group: .status = code, .exit_qual = 1 for exit_group */
+#define DUNE_EXIT_SIGNAL	2  /* a signal is pending: it is delivered when ENTER returns */
+#define DUNE_EXIT_HLT		3  /* the guest ran HLT (RIP is past it) */
+#define DUNE_EXIT_TRIPLE_FAULT	4  /* the guest's exception handling failed */
+#define DUNE_EXIT_EPT_VIOLATION	5  /* access to guest-physical memory that maps nothing of
+				    * the process: .guest_phys, .guest_linear, .exit_qual */
+#define DUNE_EXIT_ENTRY_FAILED	6  /* VM entry failed: .status = VM-instruction error or
+				    * exit reason, .hw_exit_reason, .exit_qual */
+#define DUNE_EXIT_UNHANDLED	7  /* an exit only user space can handle (I/O, MSR, CR
+				    * write, ...): .hw_exit_reason, .exit_qual */
+
+struct dune_enter {
+	__u32 size;		/* sizeof(struct dune_enter) */
+	__u32 flags;		/* none defined: must be 0 */
+	__u64 cr3;		/* in/out: guest CR3 */
+	struct dune_regs regs;	/* in/out */
+	__u32 exit_reason;	/* out: DUNE_EXIT_* */
+	__u32 hw_exit_reason;	/* out: VMX exit reason (SDM Vol. 3D App. C) */
+	__u64 exit_qual;	/* out: exit qualification */
+	__u64 guest_phys;	/* out: guest-physical address (EPT violation) */
+	__u64 guest_linear;	/* out: guest-linear address, when the CPU gave one */
+	__u64 status;		/* out: see DUNE_EXIT_* */
+	__u64 reserved[3];	/* must be 0 */
+};
+
+#define DUNE_ENTER		_IOWR(DUNE_IOCTL_TYPE, 0x03, struct dune_enter)
+
+/*
+ * DUNE_GET_STATS: counters for the process that opened this descriptor,
+ * over all its threads, past and present.  The caller sets .size and
+ * leaves the rest zero.  exits[] is indexed by VMX basic exit reason.
+ */
+#define DUNE_STATS_EXIT_REASONS	80
+struct dune_stats {
+	__u32 size;
+	__u32 flags;			/* must be 0 */
+	__u64 entries;			/* VM entries (VMLAUNCH/VMRESUME) */
+	__u64 syscalls;			/* system calls run through VMCALL */
+	__u64 ept_faults;		/* EPT violations filled from the host's pages */
+	__u64 ept_invalidations;	/* host changes that removed EPT entries */
+	__u64 vcpus;			/* virtual CPUs now alive */
+	__u64 ept_pages;		/* pages now used for EPT tables */
+	__u64 reserved[2];
+	__u64 exits[DUNE_STATS_EXIT_REASONS];
+};
+
+#define DUNE_GET_STATS		_IOWR(DUNE_IOCTL_TYPE, 0x04, struct dune_stats)
+
 /* The ABI's sizes, checked wherever this header is compiled. */
 #ifndef __cplusplus
 _Static_assert(sizeof(struct dune_window) == 32, "struct dune_window is 32 bytes");
 _Static_assert(sizeof(struct dune_layout) == 160, "struct dune_layout is 160 bytes");
+_Static_assert(sizeof(struct dune_regs) == 144, "struct dune_regs is 144 bytes");
+_Static_assert(sizeof(struct dune_enter) == 224, "struct dune_enter is 224 bytes");
+_Static_assert(sizeof(struct dune_stats) == 712, "struct dune_stats is 712 bytes");
 #endif
 
 #endif /* _UAPI_DUNE_H */
