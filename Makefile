@@ -17,7 +17,8 @@ RIG_KDIR  = /usr/src/linux-headers-$(RIG_ABI)
 KERN_SRC := $(wildcard kern/*.c kern/*.h kern/*.S) kern/Kbuild include/uapi/dune.h
 
 # Host-side unit tests: pure code, built with ASan and UBSan.
-UNIT_TESTS := $(BUILD)/unit/layout_test $(BUILD)/unit/vmx_caps_test $(BUILD)/unit/ept_test
+UNIT_TESTS := $(BUILD)/unit/layout_test $(BUILD)/unit/vmx_caps_test $(BUILD)/unit/ept_test \
+	$(BUILD)/unit/vmx_state_test
 # Programs that run in the emulated machine (or on a VT-x host).
 # The ones that run code in Dune mode (kern/tests/guest.h): -pthread, and -z now
 # so that no lazy PLT binding runs in the guest.  vm_enter is non-PIE on
@@ -64,6 +65,7 @@ $(BUILD)/unit/layout_test: kern/tests/layout_test.c kern/layout.c kern/layout.h 
 # Header-only encoders: one test program each, kern/tests/NAME_test.c.
 $(BUILD)/unit/vmx_caps_test: kern/vmx_caps.h
 $(BUILD)/unit/ept_test: kern/ept.h
+$(BUILD)/unit/vmx_state_test: kern/vmx_state.h
 $(BUILD)/unit/%_test: kern/tests/%_test.c test/harness.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SANITIZE) -o $@ $<

@@ -66,6 +66,7 @@ void dune_vcpu_module_exit(void);
 void dune_vcpus_cpu_offline(void);		/* hotplug: VMCLEAR what this CPU holds */
 long dune_enter(struct dune_vm *vm, struct dune_enter __user *uarg);
 void dune_vm_free_vcpus(struct dune_vm *vm);
+void dune_vm_reap_vcpus(struct dune_vm *vm);
 
 /* syscall.c */
 int dune_syscall_init(void);

@@ -28,7 +28,8 @@ static dune_syscall_fn_t const *sys_table;
 static unsigned long lookup_name(const char *name)
 {
 	typedef unsigned long (*kln_t)(const char *);
-	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	/* Registered disabled: only the address is wanted, nothing is armed. */
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name", .flags = KPROBE_FLAG_DISABLED };
 	kln_t kln;
 
 	if (register_kprobe(&kp) < 0)

@@ -44,6 +44,7 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include <asm/trapnr.h>
+#include <asm/tsc.h>
 #include <asm/fsgsbase.h>
 #include <asm/msr.h>
 #include <asm/nmi.h>
@@ -105,6 +106,7 @@ struct dune_vcpu {
 /* VMX controls, computed once at load (dune_vcpu_module_init). */
 static u32 pin_ctls, proc_ctls, proc2_ctls, exit_ctls, entry_ctls;
 static u64 cr4_guest_owned;
+static u32 preempt_timer;	/* VMX-preemption timer: about 1 ms */
 static unsigned long *msr_bitmap;
 static u64 host_star, host_lstar, host_cstar, host_sfmask;
 static DEFINE_IDA(vpid_ida);
@@ -226,6 +228,8 @@ static void vmcs_setup(struct dune_vcpu *v)
 	vmcs_write16(VIRTUAL_PROCESSOR_ID, v->vpid);
 	vmcs_write64(VMCS_LINK_POINTER, -1ULL);
 	vmcs_write32(TPR_THRESHOLD, 0);
+	if (pin_ctls & PIN_BASED_VMX_PREEMPTION_TIMER)
+		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, preempt_timer);
 
 	/* Control registers: what the guest owns, and what it reads. */
 	vmcs_writel(CR0_GUEST_HOST_MASK, ~(unsigned long)DUNE_GUEST_CR0_OWNED);
@@ -352,6 +356,14 @@ static void vm_reap_vcpus(struct dune_vm *vm)
 			vcpu_free(v);
 		}
 	}
+}
+
+/* Free the vCPUs of threads that have exited, so that counts are exact. */
+void dune_vm_reap_vcpus(struct dune_vm *vm)
+{
+	mutex_lock(&vm->lock);
+	vm_reap_vcpus(vm);
+	mutex_unlock(&vm->lock);
 }
 
 void dune_vm_free_vcpus(struct dune_vm *vm)
@@ -540,6 +552,8 @@ static enum exit_action handle_exit_fast(struct dune_vcpu *v)
 	switch (v->exit_reason) {
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
 		return EXIT_RESUME;	/* taken when interrupts were enabled */
+	case EXIT_REASON_PREEMPTION_TIMER:
+		return EXIT_RESUME;	/* the loop checks for pending work */
 	case EXIT_REASON_EXCEPTION_NMI:
 		if ((v->intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR ||
 		    (v->intr_info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
@@ -1083,7 +1097,8 @@ int dune_vcpu_module_init(void)
 		proc2_opt |= SECONDARY_EXEC_XSAVES;
 
 	r = adjust("pin-based", MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS,
-		   PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING, 0, &pin_ctls);
+		   PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
+		   PIN_BASED_VMX_PREEMPTION_TIMER, &pin_ctls);
 	if (!r)
 		r = adjust("processor-based", MSR_IA32_VMX_PROCBASED_CTLS,
 			   MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
@@ -1115,6 +1130,23 @@ int dune_vcpu_module_init(void)
 	    (proc_ctls & (CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING))) {
 		pr_err("the CPU forces VMX controls Dune does not support\n");
 		return -ENODEV;
+	}
+
+	/*
+	 * External interrupts alone guarantee that the host gets the CPU back
+	 * from a guest that loops with interrupts off; the VMX-preemption
+	 * timer (counting at the TSC rate >> IA32_VMX_MISC[4:0], reloaded at
+	 * every entry) is a backstop for emulators that do not deliver them
+	 * as VM exits then (Bochs 2.7).
+	 */
+	if (pin_ctls & PIN_BASED_VMX_PREEMPTION_TIMER) {
+		u64 misc;
+
+		rdmsrl(MSR_IA32_VMX_MISC, misc);
+		preempt_timer = min_t(u64, (u64)tsc_khz >> (misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK),
+				      0xffffffffULL);
+		if (!preempt_timer)
+			preempt_timer = 1000000;
 	}
 
 	cr4_guest_owned = dune_guest_cr4_owned(boot_cpu_has(X86_FEATURE_PCID),

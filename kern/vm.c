@@ -451,6 +451,7 @@ void dune_vm_stats(struct dune_vm *vm, struct dune_stats *st)
 {
 	int i;
 
+	dune_vm_reap_vcpus(vm);
 	st->entries = atomic64_read(&vm->entries);
 	st->syscalls = atomic64_read(&vm->syscalls);
 	st->ept_faults = atomic64_read(&vm->ept_faults);

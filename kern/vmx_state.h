@@ -162,15 +162,6 @@ static inline u64 dune_guest_cr4_owned(bool pcid, bool smep, bool smap, bool fsg
 }
 
 /*
- * Base address in a 16-byte system-segment descriptor (a 64-bit TSS),
- * given as its two 8-byte halves (SDM 7.2.3, Figure 7-4).
- */
-static inline u64 dune_sysdesc_base(u64 lo, u64 hi)
-{
-	return ((lo >> 16) & 0xffffffULL) | (((lo >> 56) & 0xffULL) << 24) | ((hi & 0xffffffffULL) << 32);
-}
-
-/*
  * A system call interrupted by a signal returns one of the kernel's
  * internal restart codes.  What the thread sees depends on what the
  * signal's delivery does, exactly as arch/x86/kernel/signal.c decides:

@@ -129,8 +129,12 @@ struct dune_regs {
 };
 
 /* Why an entry ended (.exit_reason). */
-#define DUNE_EXIT_EXIT		1  /* exit/exit_group: .status = code, .exit_qual = 1 for exit_group */
-#define DUNE_EXIT_SIGNAL	2  /* a signal is pending: it is delivered when ENTER returns */
+#define DUNE_EXIT_EXIT		1  /* exit/exit_group: .status = the argument as passed (the
+				    * kernel keeps its low 8 bits), .exit_qual = 1 for exit_group;
+				    * the thread has left Dune mode (its vCPU is freed) */
+#define DUNE_EXIT_SIGNAL	2  /* a signal is pending, or the kernel has work to do before
+				    * the thread returns to user space (task work, rseq):
+				    * it is done when ENTER returns; enter again to resume */
 #define DUNE_EXIT_HLT		3  /* the guest ran HLT (RIP is past it) */
 #define DUNE_EXIT_TRIPLE_FAULT	4  /* the guest's exception handling failed */
 #define DUNE_EXIT_EPT_VIOLATION	5  /* access to guest-physical memory that maps nothing of
@@ -138,7 +142,8 @@ struct dune_regs {
 #define DUNE_EXIT_ENTRY_FAILED	6  /* VM entry failed: .status = VM-instruction error or
 				    * exit reason, .hw_exit_reason, .exit_qual */
 #define DUNE_EXIT_UNHANDLED	7  /* an exit only user space can handle (I/O, MSR, CR
-				    * write, ...): .hw_exit_reason, .exit_qual */
+				    * write, ...): .hw_exit_reason, .exit_qual (raw VMX
+				    * qualification); RIP is at the instruction */
 
 struct dune_enter {
 	__u32 size;		/* sizeof(struct dune_enter) */
@@ -158,8 +163,9 @@ struct dune_enter {
 
 /*
  * DUNE_GET_STATS: counters for the process that opened this descriptor,
- * over all its threads, past and present.  The caller sets .size and
- * leaves the rest zero.  exits[] is indexed by VMX basic exit reason.
+ * over all its threads, past and present (vcpus: those alive; a thread's
+ * vCPU is freed when it leaves Dune mode or exits).  The caller sets .size
+ * and leaves the rest zero.  exits[] is indexed by VMX basic exit reason.
  */
 #define DUNE_STATS_EXIT_REASONS	80
 struct dune_stats {

@@ -4,8 +4,9 @@
  * virtual CPUs (one per new thread), many short-lived Dune processes.  After
  * each, dune.ko's debugfs counters (vcpus, ept_pages, contexts) are back to
  * zero, and the kernel's free memory and slab do not shrink and grow with
- * the count (judged on the median of several rounds, as vm_reload does:
- * a single measurement moves by a few hundred KiB either way).
+ * the count (judged over several rounds, see judge(): a single measurement
+ * moves by a few hundred KiB either way), beside the same figures for plain
+ * processes.
  */
 #define _GNU_SOURCE
 #include "guest.h"
@@ -71,32 +72,43 @@ static long median(const long *v, int n)
 struct rounds {
 	long lost[ROUNDS];	/* MemFree lost per round, KiB */
 	long slab[ROUNDS];	/* Slab grown per round, KiB */
-	long m0, s0;
+	long m0, s0;		/* at the start of this round */
+	long first_m, first_s;	/* at the start of the first round */
+	long last_m, last_s;	/* at the end of the last round */
 	int n;
 };
 
 static void round_begin(struct rounds *r)
 {
 	mem_settled(&r->m0, &r->s0);
+	if (r->n == 0) {
+		r->first_m = r->m0;
+		r->first_s = r->s0;
+	}
 }
 
 static void round_end(struct rounds *r)
 {
-	long m1, s1;
-
-	mem_settled(&m1, &s1);
-	r->lost[r->n] = r->m0 - m1;
-	r->slab[r->n] = s1 - r->s0;
+	mem_settled(&r->last_m, &r->last_s);
+	r->lost[r->n] = r->m0 - r->last_m;
+	r->slab[r->n] = r->last_s - r->s0;
 	r->n++;
 }
 
 /*
- * Judge the rounds: per round of `count` operations, the median free memory
- * lost must stay under max_lost KiB and the median slab growth under max_slab.
+ * Judge the rounds.  One measurement of free memory moves by up to ~800 KiB
+ * either way (measured here: -608..+848 KiB over rounds of 200 processes, the
+ * same with plain processes), so the main criterion is over all the rounds:
+ * free memory lost from the first measurement to the last under max_total
+ * KiB, slab grown under max_total / 2; and, against a gross leak, the median
+ * round under max_round KiB of free memory and max_round / 2 of slab.
+ * max_total < 0: only print the figures.
  */
-static void judge(const struct rounds *r, const char *what, int count, long max_lost,
-		  long max_slab)
+static void judge(const struct rounds *r, const char *what, int count, long max_total,
+		  long max_round)
 {
+	long tl = r->first_m - r->last_m, ts = r->last_s - r->first_s;
+
 	char l[160] = "", s[160] = "";
 	long ml = median(r->lost, r->n), ms = median(r->slab, r->n);
 	int i;
@@ -105,12 +117,18 @@ static void judge(const struct rounds *r, const char *what, int count, long max_
 		snprintf(l + strlen(l), sizeof(l) - strlen(l), " %ld", r->lost[i]);
 		snprintf(s + strlen(s), sizeof(s) - strlen(s), " %ld", r->slab[i]);
 	}
-	diag("%s: KiB of free memory lost per round of %d:%s (median %ld, limit %ld)", what, count,
-	     l, ml, max_lost);
-	diag("%s: KiB of slab grown per round of %d:%s (median %ld, limit %ld)", what, count, s,
-	     ms, max_slab);
-	EXPECT_LT(ml, max_lost);
-	EXPECT_LT(ms, max_slab);
+	diag("%s: KiB of free memory lost per round of %d:%s (median %ld); in all %ld", what,
+	     count, l, ml, tl);
+	diag("%s: KiB of slab grown per round of %d:%s (median %ld); in all %ld", what, count, s,
+	     ms, ts);
+	if (max_total < 0)
+		return;
+	diag("%s: limits: %ld KiB of free memory and %ld of slab in all, %ld and %ld per round",
+	     what, max_total, max_total / 2, max_round, max_round / 2);
+	EXPECT_LT(tl, max_total);
+	EXPECT_LT(ts, max_total / 2);
+	EXPECT_LT(ml, max_round);
+	EXPECT_LT(ms, max_round / 2);
 }
 
 /* The debugfs counters are (back) at zero. */
@@ -158,7 +176,7 @@ static GUEST_FN long g_getpid_exit(long expected)
 
 #define CYCLES_PER_ROUND 1000
 
-TEST_TIMEOUT_S(enter_exit_cycles, 280)
+TEST_TIMEOUT_S(enter_exit_cycles, 120)
 {
 	pid_t pid;
 
@@ -198,8 +216,8 @@ TEST_TIMEOUT_S(enter_exit_cycles, 280)
 		     n, (unsigned long long)st.entries, (unsigned long long)st.exits[VMX_EXIT_HLT]);
 		EXPECT_GE(st.exits[VMX_EXIT_HLT], (uint64_t)n);
 		EXPECT_GE(st.entries, (uint64_t)n);
-		/* 600 bytes leaked per cycle would be 600 KiB per round. */
-		judge(&r, "enter/exit", CYCLES_PER_ROUND, 600, 300);
+		/* 400 bytes leaked per cycle would be 2000 KiB in all. */
+		judge(&r, "enter/exit", CYCLES_PER_ROUND, 2048, 1024);
 		child_exit();
 	}
 	ASSERT_CHILD_OK(pid);
@@ -216,6 +234,11 @@ struct vcpu_thread {
 
 static char vcpu_stack[64 * 1024] __attribute__((aligned(16)));
 
+static void *plain_thread(void *arg)
+{
+	return arg;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu_thread *t = arg;
@@ -229,7 +252,7 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-TEST_TIMEOUT_S(fresh_vcpus_in_new_threads, 200)
+TEST_TIMEOUT_S(fresh_vcpus_in_new_threads, 90)
 {
 	pid_t pid;
 
@@ -244,6 +267,17 @@ TEST_TIMEOUT_S(fresh_vcpus_in_new_threads, 200)
 		int i;
 
 		guest_init();
+		/*
+		 * Warm up with as many plain threads first: the first threads
+		 * grow glibc's stack cache and the kernel's task and pid caches
+		 * (about 1 MiB measured), which is not the module's memory.
+		 */
+		for (i = 0; i < NVCPUS; i++) {
+			pthread_t th;
+
+			ASSERT_EQ(pthread_create(&th, NULL, plain_thread, NULL), 0);
+			ASSERT_EQ(pthread_join(th, NULL), 0);
+		}
 		mem_settled(&m0, &s0);
 		for (i = 0; i < NVCPUS; i++) {
 			pthread_t th;
@@ -273,10 +307,14 @@ TEST_TIMEOUT_S(fresh_vcpus_in_new_threads, 200)
 		     NVCPUS);
 		EXPECT_EQ(st.vcpus, 0);
 		EXPECT_GE(st.entries, NVCPUS);
-		/* A leaked VMCS per vCPU alone would be 400 KiB. */
+		/*
+		 * The counts are the sharp check (a VMCS leaked per vCPU would be
+		 * only 400 KiB, within the noise of one measurement); memory only
+		 * catches a gross leak here.
+		 */
 		EXPECT_LT(peak, 10);
-		EXPECT_LT(m0 - m1, 1024);
-		EXPECT_LT(s1 - s0, 512);
+		EXPECT_LT(m0 - m1, 2048);
+		EXPECT_LT(s1 - s0, 1024);
 		child_exit();
 	}
 	ASSERT_CHILD_OK(pid);
@@ -302,11 +340,23 @@ static int dune_process(void)
 	return wait_status(pid);
 }
 
+/* The same without Dune: a control for the figures. */
+static int plain_process(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(getpid() == (pid_t)syscall(SYS_getpid) ? 0 : 1);
+	return wait_status(pid);
+}
+
 #define PROCS_PER_ROUND 200
 
-TEST_TIMEOUT_S(short_lived_dune_processes, 280)
+TEST_TIMEOUT_S(short_lived_dune_processes, 150)
 {
-	struct rounds r = { .n = 0 };
+	struct rounds r = { .n = 0 }, control = { .n = 0 };
 	long n = 0, bad = 0;
 	long long t0;
 	int i, k, first_bad = 0;
@@ -315,6 +365,14 @@ TEST_TIMEOUT_S(short_lived_dune_processes, 280)
 	fflush(stdout);
 	for (i = 0; i < 20; i++)	/* warm up */
 		ASSERT_EQ(dune_process(), 0);
+	/* What the kernel alone does with as many plain processes (for the diagnostics). */
+	for (k = 0; k < ROUNDS; k++) {
+		round_begin(&control);
+		for (i = 0; i < PROCS_PER_ROUND; i++)
+			EXPECT_EQ(plain_process(), 0);
+		round_end(&control);
+	}
+	judge(&control, "control: plain processes", PROCS_PER_ROUND, -1, -1);
 	t0 = now_ns();
 	for (k = 0; k < ROUNDS; k++) {
 		round_begin(&r);
@@ -333,8 +391,8 @@ TEST_TIMEOUT_S(short_lived_dune_processes, 280)
 		diag("%ld failed; the first: wait status %#x", bad, first_bad);
 	EXPECT_EQ(bad, 0);
 	EXPECT_EQ(n, ROUNDS * PROCS_PER_ROUND);
-	/* One page leaked per process would be 800 KiB per round. */
-	judge(&r, "processes", PROCS_PER_ROUND, 600, 300);
+	/* One page leaked per process would be 4000 KiB in all, 800 per round. */
+	judge(&r, "processes", PROCS_PER_ROUND, 2048, 1024);
 	expect_debugfs_zero("after");
 }
 

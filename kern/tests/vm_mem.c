@@ -453,19 +453,56 @@ TEST(guest_mmap_anonymous)
 	EXPECT_EQ(munmap(f.p, 64 * 1024), 0);
 }
 
-TEST_TIMEOUT_S(hugepage_region, 240)
+#define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
+
+/* The current transparent-hugepage mode ("always", "madvise", "never"; "" if none). */
+static void thp_mode(char *mode, size_t size)
 {
-	char *raw = map_anon(4 * SZ_2M), *r;
+	char line[128] = "", *a, *b;
+	FILE *f = fopen(THP_ENABLED, "r");
+
+	mode[0] = 0;
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f) && (a = strchr(line, '[')) && (b = strchr(a, ']'))) {
+		*b = 0;
+		snprintf(mode, size, "%s", a + 1);
+	}
+	fclose(f);
+}
+
+static void thp_set(const char *mode)
+{
+	FILE *f = fopen(THP_ENABLED, "w");
+
+	if (f) {
+		fputs(mode, f);
+		fclose(f);
+	}
+}
+
+TEST_TIMEOUT_S(hugepage_region, 90)
+{
+	char *raw, *r, was[32], now[32];
 	int mr;
 	long kb;
 
+	/* The guest kernel's default is "never": allow madvised regions for this test. */
+	thp_mode(was, sizeof(was));
+	if (!strcmp(was, "never"))
+		thp_set("madvise");
+	thp_mode(now, sizeof(now));
+	raw = map_anon(4 * SZ_2M);
 	r = (char *)(((uint64_t)raw + SZ_2M - 1) & ~(SZ_2M - 1));
 	mr = madvise(r, SZ_2M, MADV_HUGEPAGE);
-	diag("madvise(MADV_HUGEPAGE): %d%s", mr, mr ? " (no THP here: 4 KiB pages)" : "");
+	diag("transparent hugepages: %s (was %s); madvise(MADV_HUGEPAGE): %d", now, was, mr);
 	guest_init();
 	guest_fill(r, SZ_2M, 0xa00000);		/* first touched by the guest */
 	kb = anon_huge_kb(r);
-	diag("AnonHugePages of the region: %ld kB", kb);
+	diag("AnonHugePages of the region after the guest touched it: %ld kB%s", kb,
+	     kb >= 2048 ? " (a huge page)" : " (4 KiB pages)");
+	if (strcmp(was, now))
+		thp_set(was);
 	EXPECT_EQ(host_check(r, SZ_2M, 0xa00000), 0);
 	host_fill(r, SZ_2M, 0xb00000);
 	EXPECT_EQ(guest_check(r, SZ_2M, 0xb00000), 0);
@@ -509,7 +546,7 @@ TEST(ftruncate_shrink_then_guest_access_faults)
 	EXPECT_EQ(zero, 0);
 }
 
-TEST_TIMEOUT_S(many_pages, 240)
+TEST_TIMEOUT_S(many_pages, 90)
 {
 	const size_t len = 8 << 20;
 	char *p = map_anon(len);

@@ -105,7 +105,7 @@ static void *worker_thread(void *arg)
 	return NULL;
 }
 
-TEST_TIMEOUT_S(four_threads_syscalls_and_fpu, 200)
+TEST_TIMEOUT_S(four_threads_syscalls_and_fpu, 120)
 {
 	pthread_t th[NTHREADS];
 	struct dune_stats s;
