@@ -94,7 +94,8 @@ $(BUILD)/bin/dune-info: tools/dune-info.c include/uapi/dune.h
 stage: vm-module tests tools
 	@rm -rf $(BUILD)/root && mkdir -p $(BUILD)/root/dune/tests $(BUILD)/root/dune/bin
 	@cp $(BUILD)/vm-kern/kern/dune.ko $(BUILD)/root/dune/
-	@cp $(VM_PROGS) test/tap.sh test/vm/suite.sh test/vm/suite.list $(BUILD)/root/dune/tests/
+	@cp $(VM_PROGS) test/tap.sh test/vm/suite.sh test/vm/suite.list test/vm/suite-1cpu.list \
+		$(BUILD)/root/dune/tests/
 	@for s in $(VM_SCRIPTS); do cp $$s $(BUILD)/root/dune/tests/$$(basename $$s .sh); done
 	@cp $(TOOLS) $(BUILD)/root/dune/bin/
 	@echo "staged $(BUILD)/root"
