@@ -484,6 +484,7 @@ static void thp_set(const char *mode)
 TEST_TIMEOUT_S(hugepage_region, 90)
 {
 	char *raw, *r, was[32], now[32];
+	struct dune_stats st0, st1;
 	int mr;
 	long kb;
 
@@ -497,10 +498,20 @@ TEST_TIMEOUT_S(hugepage_region, 90)
 	mr = madvise(r, SZ_2M, MADV_HUGEPAGE);
 	diag("transparent hugepages: %s (was %s); madvise(MADV_HUGEPAGE): %d", now, was, mr);
 	guest_init();
+	dune_get_stats(guest.fd, &st0);
 	guest_fill(r, SZ_2M, 0xa00000);		/* first touched by the guest */
+	dune_get_stats(guest.fd, &st1);
 	kb = anon_huge_kb(r);
-	diag("AnonHugePages of the region after the guest touched it: %ld kB%s", kb,
-	     kb >= 2048 ? " (a huge page)" : " (4 KiB pages)");
+	diag("AnonHugePages of the region after the guest touched it: %ld kB%s; EPT faults %llu",
+	     kb, kb >= 2048 ? " (a huge page)" : " (4 KiB pages)",
+	     (unsigned long long)(st1.ept_faults - st0.ept_faults));
+	/*
+	 * Backed by a huge page, the 512 pages take one 2 MiB EPT entry: one
+	 * fault besides the run's own (code, stack, tables: about 8 in a
+	 * fresh process), where 4 KiB entries would take 512 more.
+	 */
+	if (kb >= 2048)
+		EXPECT_LT(st1.ept_faults - st0.ept_faults, 64);
 	if (strcmp(was, now))
 		thp_set(was);
 	EXPECT_EQ(host_check(r, SZ_2M, 0xa00000), 0);
@@ -514,6 +525,53 @@ TEST_TIMEOUT_S(hugepage_region, 90)
 			      0xb00000 + (SZ_2M / 2 + 4096) / 8), 0);
 	EXPECT_EQ(host_check(r + SZ_2M / 2 + 4096, SZ_2M / 2 - 4096,
 			     0xb00000 + (SZ_2M / 2 + 4096) / 8), 0);
+}
+
+/*
+ * A hugetlbfs page (reserved for the test): the guest's first touch maps it
+ * with one 2 MiB EPT entry, both sides see each other's writes, and
+ * unmapping it on the host takes it away from the guest.
+ */
+TEST_TIMEOUT_S(hugetlb_page_is_one_ept_entry, 90)
+{
+	struct dune_stats st0, st1;
+	char old[32] = "0";
+	FILE *f;
+	char *p;
+
+	f = fopen("/proc/sys/vm/nr_hugepages", "r");
+	ASSERT_TRUE(f != NULL);
+	ASSERT_TRUE(fgets(old, sizeof(old), f) != NULL);
+	fclose(f);
+	old[strcspn(old, "\n")] = 0;
+	f = fopen("/proc/sys/vm/nr_hugepages", "w");
+	ASSERT_TRUE(f != NULL);
+	fprintf(f, "%d\n", atoi(old) + 2);
+	fclose(f);
+	p = mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+		 -1, 0);
+	ASSERT_TRUE(p != MAP_FAILED);
+	ASSERT_EQ((uint64_t)p & (SZ_2M - 1), 0);
+	guest_init();
+	ASSERT_EQ(guest_map(p, SZ_2M), 0);
+	dune_get_stats(guest.fd, &st0);
+	guest_fill(p, SZ_2M, 0x7700000);
+	dune_get_stats(guest.fd, &st1);
+	diag("2 MiB hugetlb page filled by the guest: %llu EPT faults",
+	     (unsigned long long)(st1.ept_faults - st0.ept_faults));
+	/* One for the page besides the run's own (about 8), not 512. */
+	EXPECT_GE(st1.ept_faults - st0.ept_faults, 1);
+	EXPECT_LT(st1.ept_faults - st0.ept_faults, 64);
+	EXPECT_EQ(host_check(p, SZ_2M, 0x7700000), 0);
+	host_fill(p, SZ_2M, 0x7800000);
+	EXPECT_EQ(guest_check(p, SZ_2M, 0x7800000), 0);
+	ASSERT_EQ(munmap(p, SZ_2M), 0);
+	ASSERT_EPT_FAULT_AT(g_read, p + SZ_2M - 8, p + SZ_2M - 8, 0);
+	f = fopen("/proc/sys/vm/nr_hugepages", "w");
+	if (f) {
+		fprintf(f, "%s\n", old);
+		fclose(f);
+	}
 }
 
 TEST(ftruncate_shrink_then_guest_access_faults)
