@@ -846,6 +846,9 @@ static int vcpu_enter_once(struct dune_vcpu *v)
 	if (r == 0) {
 		v->launched = true;
 		read_exit_info(v);
+		/* The host's NMI or machine check, handled as the CPU would: IRQs off. */
+		if (v->exit_reason == EXIT_REASON_EXCEPTION_NMI)
+			handle_exception_nmi(v);
 		trace_dune_exit(v->vpid, v->exit_reason, v->regs.rip, v->exit_qual);
 	}
 	return r;
@@ -908,8 +911,6 @@ static long vcpu_run(struct dune_vcpu *v, struct dune_enter *e)
 				act = EXIT_USER;
 				break;
 			}
-			if ((u16)v->exit_reason == EXIT_REASON_EXCEPTION_NMI)
-				handle_exception_nmi(v);
 			act = handle_exit_fast(v);
 			if (act != EXIT_RESUME)
 				break;

@@ -65,10 +65,8 @@ if [ $unit_only = 0 ]; then
 			-- /dune/tests/vm_refuse "VMX (VT-x) is not available" >"$logs/novmx.log" 2>&1
 		echo $? >"$logs/novmx.rc"
 		# Dune mode on a single CPU too (no migration, preemption by the
-		# tests' own threads): the tests where the CPU count matters.  The
-		# 100 unload/reload cycles run here: module unload waits for RCU
-		# grace periods, which take about 1 s each on the emulated 2-CPU
-		# machine (0.1 s on one CPU).
+		# tests' own threads): the tests where the CPU count matters, and
+		# the tests that unload and load dune.ko (see suite-1cpu.list).
 		test/vm/run -q -c 1 -t 900 -- /dune/tests/suite.sh -l /dune/tests/suite-1cpu.list \
 			>"$logs/onecpu.log" 2>&1
 		echo $? >"$logs/onecpu.rc"
@@ -91,7 +89,7 @@ if [ $unit_only = 0 ]; then
 	echo "# === dune.ko on a CPU without VMX (Pentium 4 Prescott; watchdog ${small_timeout}s)"
 	cat "$logs/novmx.log"
 	tally "no-VMX boot" "$logs/novmx.log" "$(cat "$logs/novmx.rc")"
-	echo "# === a 1-CPU Ivy Bridge: vm_enter vm_syscall vm_mem vm_threads vm_reload"
+	echo "# === a 1-CPU Ivy Bridge: test/vm/suite-1cpu.list"
 	sed "s/^\(\(not \)\{0,1\}ok [0-9]* - \)/\11cpu: /" "$logs/onecpu.log"
 	tally "1-CPU boot" "$logs/onecpu.log" "$(cat "$logs/onecpu.rc")"
 	echo "# === the rig itself (test/vm/rig_test.sh)"
