@@ -55,7 +55,6 @@ extern atomic64_t dune_exit_counts[DUNE_STATS_EXIT_REASONS];
 struct dune_vm *dune_vm_create(void);
 void dune_vm_destroy(struct dune_vm *vm);
 int dune_vm_enable(struct dune_vm *vm);		/* notifier + VMX, at first entry */
-bool dune_gpa_to_hva(struct dune_vm *vm, u64 gpa, unsigned long *hva);
 /* Fill the EPT for @gpa.  0, -EFAULT (nothing of the process there), -EINTR. */
 int dune_ept_fault(struct dune_vm *vm, u64 gpa, bool write);
 void dune_vm_stats(struct dune_vm *vm, struct dune_stats *st);

@@ -185,7 +185,7 @@ static const struct mmu_notifier_ops dune_mmu_ops = {
 	.release = dune_mn_release,
 };
 
-bool dune_gpa_to_hva(struct dune_vm *vm, u64 gpa, unsigned long *hva)
+static bool dune_gpa_to_hva(struct dune_vm *vm, u64 gpa, unsigned long *hva)
 {
 	const struct dune_window *w = dune_layout_find_gpa(&vm->layout, gpa);
 

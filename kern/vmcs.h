@@ -71,32 +71,28 @@ static __always_inline void __vmcs_write(unsigned long field, unsigned long valu
 #define vmcs_write64(f, v) do { vmcs_check(f, VMCS_W64); __vmcs_write(f, (u64)(v)); } while (0)
 #define vmcs_writel(f, v) do { vmcs_check(f, VMCS_WNAT); __vmcs_write(f, (unsigned long)(v)); } while (0)
 
-/* VMCLEAR/VMPTRLD: 0, or -EIO on VMfail, -EFAULT on a fault. */
-static inline int vmx_vmclear(u64 pa)
-{
-	dune_asm_goto("1: vmclear %[pa]\n\t"
-		      "jbe %l[fail]\n\t"
-		      _ASM_EXTABLE(1b, %l[fault])
-		      : : [pa] "m"(pa) : "cc", "memory" : fail, fault);
-	return 0;
-fail:
-	return -EIO;
-fault:
-	return -EFAULT;
+/*
+ * VMXON, VMCLEAR, VMPTRLD: the VMX instructions that take the physical
+ * address of a region in memory.  0, or -EIO on VMfail, -EFAULT on a fault
+ * (#UD/#GP: VMX off, or a hypervisor below that refuses).
+ */
+#define DUNE_VMX_PA_INSN(name, insn)					\
+static inline int name(u64 pa)						\
+{									\
+	dune_asm_goto("1: " insn " %[pa]\n\t"				\
+		      "jbe %l[fail]\n\t"					\
+		      _ASM_EXTABLE(1b, %l[fault])			\
+		      : : [pa] "m"(pa) : "cc", "memory" : fail, fault);	\
+	return 0;							\
+fail:									\
+	return -EIO;							\
+fault:									\
+	return -EFAULT;							\
 }
-
-static inline int vmx_vmptrld(u64 pa)
-{
-	dune_asm_goto("1: vmptrld %[pa]\n\t"
-		      "jbe %l[fail]\n\t"
-		      _ASM_EXTABLE(1b, %l[fault])
-		      : : [pa] "m"(pa) : "cc", "memory" : fail, fault);
-	return 0;
-fail:
-	return -EIO;
-fault:
-	return -EFAULT;
-}
+DUNE_VMX_PA_INSN(vmx_vmxon, "vmxon")
+DUNE_VMX_PA_INSN(vmx_vmclear, "vmclear")
+DUNE_VMX_PA_INSN(vmx_vmptrld, "vmptrld")
+#undef DUNE_VMX_PA_INSN
 
 static inline int __invept(unsigned long type, u64 eptp)
 {

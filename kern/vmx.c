@@ -27,6 +27,7 @@
 
 #include "compat.h"
 #include "dune.h"
+#include "vmcs.h"
 
 struct dune_vmx_caps dune_caps;
 
@@ -35,20 +36,6 @@ static unsigned int vmx_users;		/* under vmx_lock and cpus_read_lock */
 static DEFINE_PER_CPU(void *, vmxon_region);
 static DEFINE_PER_CPU(bool, vmx_enabled);
 static enum cpuhp_state hp_state;
-
-/* VMXON with a VMfail or a #UD/#GP turned into an error (SDM Vol. 3C 30.3). */
-static int vmxon(u64 pa)
-{
-	dune_asm_goto("1: vmxon %[pa]\n\t"
-			  "jbe %l[fail]\n\t"
-			  _ASM_EXTABLE(1b, %l[fault])
-			  : : [pa] "m"(pa) : "cc", "memory" : fail, fault);
-	return 0;
-fail:
-	return -EIO;
-fault:
-	return -EFAULT;
-}
 
 static void vmxoff(void)
 {
@@ -92,7 +79,7 @@ static int vmx_cpu_on(void)
 		return -EIO;
 	*(u32 *)region = dune_caps.revision_id;
 	cr4_set_bits(X86_CR4_VMXE);
-	r = vmxon(__pa(region));
+	r = vmx_vmxon(__pa(region));	/* SDM Vol. 3C 30.3 */
 	if (r) {
 		cr4_clear_bits(X86_CR4_VMXE);
 		return r;
