@@ -753,4 +753,62 @@ static inline int wait_status(pid_t pid)
 				     WIFSIGNALED(st_) ? WTERMSIG(st_) : WEXITSTATUS(st_)); \
 	} while (0)
 
+/*
+ * SIGALRM from a POSIX timer (alarm() is the harness's): timer_hits counts
+ * the timer's signals; the harness's own alarm still times a test out.
+ */
+static volatile sig_atomic_t timer_hits __attribute__((unused));
+
+static inline void timer_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (si->si_code != SI_TIMER) {
+		/* The harness's alarm(): time the test out as usual. */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	timer_hits++;
+}
+
+/* A CLOCK_MONOTONIC timer raising SIGALRM, handled with or without SA_RESTART. */
+static inline timer_t timer_new(int restart)
+{
+	struct sigaction sa;
+	struct sigevent sev;
+	timer_t t;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = timer_handler;
+	sa.sa_flags = SA_SIGINFO | (restart ? SA_RESTART : 0);
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(sigaction(SIGALRM, &sa, NULL), 0);
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = SIGALRM;
+	ASSERT_EQ(timer_create(CLOCK_MONOTONIC, &sev, &t), 0);
+	return t;
+}
+
+/* Fire @t after @first_ms, then every @interval_ms (0: once). */
+static inline void timer_arm(timer_t t, long first_ms, long interval_ms)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = first_ms / 1000;
+	its.it_value.tv_nsec = (first_ms % 1000) * 1000000L;
+	its.it_interval.tv_sec = interval_ms / 1000;
+	its.it_interval.tv_nsec = (interval_ms % 1000) * 1000000L;
+	ASSERT_EQ(timer_settime(t, 0, &its, NULL), 0);
+}
+
+static inline timer_t timer_start(int restart, long first_ms, long interval_ms)
+{
+	timer_t t = timer_new(restart);
+
+	timer_arm(t, first_ms, interval_ms);
+	return t;
+}
+
 #endif

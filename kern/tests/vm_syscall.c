@@ -334,46 +334,6 @@ static GUEST_FN long g_getpid_cost(long n)
 
 /* ---- helpers ----------------------------------------------------------------------- */
 
-static volatile sig_atomic_t timer_hits;
-
-static void on_timer(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	if (si->si_code != SI_TIMER) {
-		/* The harness's alarm(): time the test out as usual. */
-		signal(sig, SIG_DFL);
-		raise(sig);
-		return;
-	}
-	timer_hits++;
-}
-
-/* SIGALRM from a POSIX timer (alarm() is the harness's), with or without SA_RESTART. */
-static timer_t start_timer(int restart, long first_ms, long interval_ms)
-{
-	struct sigaction sa;
-	struct sigevent sev;
-	struct itimerspec its;
-	timer_t t;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_timer;
-	sa.sa_flags = SA_SIGINFO | (restart ? SA_RESTART : 0);
-	sigemptyset(&sa.sa_mask);
-	ASSERT_EQ(sigaction(SIGALRM, &sa, NULL), 0);
-	memset(&sev, 0, sizeof(sev));
-	sev.sigev_notify = SIGEV_SIGNAL;
-	sev.sigev_signo = SIGALRM;
-	ASSERT_EQ(timer_create(CLOCK_MONOTONIC, &sev, &t), 0);
-	memset(&its, 0, sizeof(its));
-	its.it_value.tv_sec = first_ms / 1000;
-	its.it_value.tv_nsec = (first_ms % 1000) * 1000000L;
-	its.it_interval.tv_sec = interval_ms / 1000;
-	its.it_interval.tv_nsec = (interval_ms % 1000) * 1000000L;
-	ASSERT_EQ(timer_settime(t, 0, &its, NULL), 0);
-	return t;
-}
-
 /* A child that writes "ping" into fd after ms milliseconds. */
 static pid_t delayed_writer(int fd, long ms)
 {
@@ -491,7 +451,12 @@ TEST(vfork_from_guest)
 	EXPECT_EQ(guest_run(g_getpid, 0), getpid());
 }
 
-TEST(clone_with_new_stack)
+/*
+ * A clone-family call from the guest with a new stack: the child runs on it
+ * outside Dune mode, writes @value into our memory (CLONE_VM) and exits
+ * with @code; the parent stays in Dune mode.
+ */
+static void check_clone_with_new_stack(guest_fn_t fn, long value, int code)
 {
 	static struct clone_io io;
 
@@ -500,35 +465,25 @@ TEST(clone_with_new_stack)
 			-1, 0);
 	ASSERT_TRUE(io.stack != MAP_FAILED);
 	guest_init();
-	io.value = 0x600d600dL;
-	io.code = 23;
-	EXPECT_EQ(guest_run(g_clone, (long)&io), io.pid);
+	io.value = value;
+	io.code = code;
+	EXPECT_EQ(guest_run(fn, (long)&io), io.pid);
 	EXPECT_GT(io.pid, 0);
 	EXPECT_TRUE(WIFEXITED(io.status));
-	EXPECT_EQ(WEXITSTATUS(io.status), 23);
-	EXPECT_EQ(io.marker, 0x600d600dL);	/* CLONE_VM: written in our memory */
+	EXPECT_EQ(WEXITSTATUS(io.status), code);
+	EXPECT_EQ(io.marker, value);	/* CLONE_VM: written in our memory */
 	EXPECT_EQ(io.child_rsp, (long)(io.stack + io.stack_size));
 	EXPECT_EQ(guest_run(g_getpid, 0), getpid());
 }
 
+TEST(clone_with_new_stack)
+{
+	check_clone_with_new_stack(g_clone, 0x600d600dL, 23);
+}
+
 TEST(clone3_with_new_stack)
 {
-	static struct clone_io io;
-
-	io.stack_size = 64 * 1024;
-	io.stack = mmap(NULL, io.stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			-1, 0);
-	ASSERT_TRUE(io.stack != MAP_FAILED);
-	guest_init();
-	io.value = 0x3c3c3c3cL;
-	io.code = 33;
-	EXPECT_EQ(guest_run(g_clone3, (long)&io), io.pid);
-	EXPECT_GT(io.pid, 0);
-	EXPECT_TRUE(WIFEXITED(io.status));
-	EXPECT_EQ(WEXITSTATUS(io.status), 33);
-	EXPECT_EQ(io.marker, 0x3c3c3c3cL);
-	EXPECT_EQ(io.child_rsp, (long)(io.stack + io.stack_size));
-	EXPECT_EQ(guest_run(g_getpid, 0), getpid());
+	check_clone_with_new_stack(g_clone3, 0x3c3c3c3cL, 33);
 }
 
 /* Fork on the host; the child enters and execs; returns the child's wait status. */
@@ -633,7 +588,7 @@ TEST(pipe_read_restarted_with_sa_restart)
 	ASSERT_EQ(pipe(p), 0);
 	guest_init();
 	w = delayed_writer(p[1], 1500);
-	t = start_timer(1, 200, 200);
+	t = timer_start(1, 200, 200);
 	guest_setup(&e, g_read, p[0]);
 	sigs = guest_enter_nosig(&e);
 	timer_delete(t);
@@ -658,7 +613,7 @@ TEST(pipe_read_eintr_without_sa_restart)
 	guest_init();
 	/* If the call were restarted anyway, it would return 4 after 3 s. */
 	w = delayed_writer(p[1], 3000);
-	t = start_timer(0, 200, 0);
+	t = timer_start(0, 200, 0);
 	guest_setup(&e, g_read, p[0]);
 	sigs = guest_enter_nosig(&e);
 	timer_delete(t);
@@ -683,7 +638,7 @@ TEST(nanosleep_interrupted_by_handler)
 	sleep_req.tv_nsec = 0;
 	memset(&sleep_rem, 0, sizeof(sleep_rem));
 	/* SA_RESTART does not restart nanosleep after a handler: EINTR, as natively. */
-	t = start_timer(1, 200, 0);
+	t = timer_start(1, 200, 0);
 	guest_setup(&e, g_nanosleep, 0);
 	sigs = guest_enter_nosig(&e);
 	timer_delete(t);

@@ -171,48 +171,21 @@ static GUEST_FN long g_spin(long arg)
 	return 1;
 }
 
-static volatile sig_atomic_t timer_hits;
-
-static void on_alarm(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	if (si->si_code != SI_TIMER) {
-		/* The harness's alarm(): time the test out as usual. */
-		signal(sig, SIG_DFL);
-		raise(sig);
-		return;
-	}
-	timer_hits++;
-}
-
 TEST(spinning_guest_stopped_by_timer_signal)
 {
-	struct sigaction sa;
-	struct sigevent sev;
-	struct itimerspec its;
 	struct dune_enter e;
 	timer_t t;
 	int round;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_alarm;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	ASSERT_EQ(sigaction(SIGALRM, &sa, NULL), 0);
-	memset(&sev, 0, sizeof(sev));
-	sev.sigev_notify = SIGEV_SIGNAL;
-	sev.sigev_signo = SIGALRM;
-	ASSERT_EQ(timer_create(CLOCK_MONOTONIC, &sev, &t), 0);
+	t = timer_new(0);
 	guest_init();
 	guest_setup(&e, g_spin, 0);
 	for (round = 1; round <= 3; round++) {
 		long long t0, ms;
 		long c0 = spin_count;
 
-		memset(&its, 0, sizeof(its));
-		its.it_value.tv_nsec = 300 * 1000000L;
 		t0 = now_ns();
-		ASSERT_EQ(timer_settime(t, 0, &its, NULL), 0);
+		timer_arm(t, 300, 0);
 		/* The first entry, then resumes; other DUNE_EXIT_SIGNALs are not ours. */
 		do
 			ASSERT_EQ(enter(guest.fd, &e), 0);
