@@ -653,6 +653,28 @@ TEST(nanosleep_interrupted_by_handler)
 	EXPECT_LT(rem, 2000000000LL);
 }
 
+/* Wait (up to 10 s) until @pid sleeps in nanosleep, as /proc/PID/wchan says. */
+static int wait_in_nanosleep(pid_t pid)
+{
+	char path[64], wchan[128];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+	for (i = 0; i < 1000; i++) {
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(wchan, 1, sizeof(wchan) - 1, f) : 0;
+
+		if (f)
+			fclose(f);
+		wchan[n] = 0;
+		if (strstr(wchan, "nanosleep"))
+			return 1;
+		msleep(10);
+	}
+	diag("pid %d never slept in nanosleep (wchan \"%s\")", (int)pid, wchan);
+	return 0;
+}
+
 TEST(nanosleep_restarted_after_stop)
 {
 	int ready[2];
@@ -687,6 +709,12 @@ TEST(nanosleep_restarted_after_stop)
 		child_exit();
 	}
 	ASSERT_EQ(read(ready[0], &c, 1), 1);
+	/*
+	 * Stop it only once it sleeps: a stop that comes before the call
+	 * rightly makes the whole second run after the SIGCONT, and on the
+	 * 2-CPU emulated machine the child can still be on its way there.
+	 */
+	ASSERT_TRUE(wait_in_nanosleep(pid));
 	msleep(200);
 	ASSERT_EQ(kill(pid, SIGSTOP), 0);
 	ASSERT_EQ(waitpid(pid, &st, WUNTRACED), pid);
