@@ -91,9 +91,24 @@ struct dune_vcpu {
 	u32 insn_len;
 	u32 intr_info;
 
+	/*
+	 * Events for the guest.  @event: one to deliver on the next entry (an
+	 * event whose delivery a VM exit interrupted, from the IDT-vectoring
+	 * information, or a #UD for a VMCALL from ring 3).  @intr_req: the
+	 * external interrupt user space asked for (DUNE_ENTER_F_INTR), or -1;
+	 * it is injected when the guest can take it, with interrupt-window
+	 * exiting on until then (SDM Vol. 3C, 26.6.5 and 27.2.4).
+	 */
+	bool event_pending;
+	u32 event_info, event_err, event_len;
+	int intr_req;
+	bool intr_window;		/* interrupt-window exiting is on */
+
 	/* Guest state VMX does not switch: kept here, emulated or swapped. */
 	u64 kernel_gs_base;		/* swapped around each entry */
 	u64 fs_base, gs_base;		/* last synchronised thread FS/GS bases */
+	u64 guest_fs;			/* DUNE_ENTER_F_HOST_FS: the guest's FS base */
+	bool guest_fs_valid;
 	u64 cr8;			/* emulated (CR8 load/store exiting) */
 	unsigned long dr[4], dr6, dr7;	/* emulated (MOV-DR exiting) */
 	u64 star, lstar, cstar, sfmask;	/* guest values; switched when set */
@@ -325,6 +340,7 @@ static struct dune_vcpu *vcpu_create(struct dune_vm *vm)
 	}
 	v->vpid = vpid;
 	v->cpu = -1;
+	v->intr_req = -1;
 	v->vm = vm;
 	v->task = current;
 	get_task_struct(current);
@@ -554,6 +570,8 @@ static enum exit_action handle_exit_fast(struct dune_vcpu *v)
 		return EXIT_RESUME;	/* taken when interrupts were enabled */
 	case EXIT_REASON_PREEMPTION_TIMER:
 		return EXIT_RESUME;	/* the loop checks for pending work */
+	case EXIT_REASON_INTERRUPT_WINDOW:
+		return EXIT_RESUME;	/* the next entry injects (inject_events) */
 	case EXIT_REASON_EXCEPTION_NMI:
 		if ((v->intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR ||
 		    (v->intr_info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
@@ -573,6 +591,14 @@ static enum exit_action handle_exit_fast(struct dune_vcpu *v)
 	case EXIT_REASON_XSETBV:
 		return handle_xsetbv(v);
 	case EXIT_REASON_VMCALL:
+		/* CPL = SS.DPL.  Not a system call from ring 3: #UD, as without VMX. */
+		if (vmcs_read32(GUEST_SS_AR_BYTES) & (3 << 5)) {
+			v->event_pending = true;
+			v->event_info = X86_TRAP_UD | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
+			v->event_len = 0;
+			return EXIT_RESUME;
+		}
+		return EXIT_SLOW;
 	case EXIT_REASON_EPT_VIOLATION:
 		return EXIT_SLOW;
 	default:
@@ -748,10 +774,70 @@ static void read_exit_info(struct dune_vcpu *v)
 	v->cr3 = vmcs_readl(GUEST_CR3);
 	v->guest_phys = 0;
 	v->guest_linear = 0;
+	/*
+	 * An event whose delivery caused the exit (say, an EPT violation on
+	 * the guest's stack while it took a page fault): deliver it again on
+	 * the next entry, as the CPU would have (SDM Vol. 3C, 27.2.4).
+	 */
+	if (!(v->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY)) {
+		u32 vec = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+
+		if (vec & VECTORING_INFO_VALID_MASK) {
+			v->event_pending = true;
+			v->event_info = vec & (VECTORING_INFO_VECTOR_MASK | VECTORING_INFO_TYPE_MASK |
+					       VECTORING_INFO_DELIVER_CODE_MASK |
+					       VECTORING_INFO_VALID_MASK);
+			v->event_err = vmcs_read32(IDT_VECTORING_ERROR_CODE);
+			v->event_len = v->insn_len;
+		}
+	}
 	if ((u16)v->exit_reason == EXIT_REASON_EPT_VIOLATION) {
 		v->guest_phys = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
 		if (v->exit_qual & EPT_VIOL_GLA_VALID)
 			v->guest_linear = vmcs_readl(GUEST_LINEAR_ADDRESS);
+	}
+}
+
+static void set_intr_window(struct dune_vcpu *v, bool on)
+{
+	if (v->intr_window == on)
+		return;
+	v->intr_window = on;
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL,
+		     on ? proc_ctls | CPU_BASED_INTR_WINDOW_EXITING : proc_ctls);
+}
+
+/*
+ * Events to deliver on this entry.  A re-delivered event goes first; the
+ * requested interrupt waits for an open interrupt window (IF set, no
+ * STI/MOV-SS blocking), which the CPU reports with an exit.
+ */
+static void inject_events(struct dune_vcpu *v)
+{
+	u32 block;
+
+	if (v->event_pending) {
+		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, v->event_info);
+		if (v->event_info & INTR_INFO_DELIVER_CODE_MASK)
+			vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, v->event_err);
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, v->event_len);
+		v->event_pending = false;
+		set_intr_window(v, v->intr_req >= 0);
+		return;
+	}
+	if (v->intr_req < 0) {
+		set_intr_window(v, false);
+		return;
+	}
+	block = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) &
+		(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+	if ((v->regs.rflags & X86_EFLAGS_IF) && !block) {
+		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD,
+			     v->intr_req | INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK);
+		v->intr_req = -1;	/* delivered, or re-delivered from IDT vectoring */
+		set_intr_window(v, false);
+	} else {
+		set_intr_window(v, true);
 	}
 }
 
@@ -784,6 +870,8 @@ static int vcpu_enter_once(struct dune_vcpu *v)
 		vmcs_writel(GUEST_CR3, v->cr3);
 		v->cr3_dirty = false;
 	}
+	if (v->event_pending || v->intr_req >= 0 || v->intr_window)
+		inject_events(v);
 
 	/* The guest's FPU state is the thread's: have it in the registers. */
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
@@ -950,9 +1038,15 @@ static long vcpu_run(struct dune_vcpu *v, struct dune_enter *e)
 
 static int check_enter(struct dune_vm *vm, const struct dune_enter *e)
 {
-	if (e->size != sizeof(*e) || e->flags)
+	if (e->size != sizeof(*e) || (e->flags & ~(DUNE_ENTER_F_INTR | DUNE_ENTER_F_HOST_FS)))
 		return -EINVAL;
-	if (memchr_inv(e->reserved, 0, sizeof(e->reserved)))
+	if ((e->flags & DUNE_ENTER_F_HOST_FS) ? !dune_canonical(e->host_fs_base, 48) : e->host_fs_base)
+		return -EINVAL;
+	if (memchr_inv(e->reserved, 0, sizeof(e->reserved)) || e->reserved32)
+		return -EINVAL;
+	if ((e->flags & DUNE_ENTER_F_INTR) && (e->intr_vector < 32 || e->intr_vector > 255))
+		return -EINVAL;
+	if (!(e->flags & DUNE_ENTER_F_INTR) && e->intr_vector)
 		return -EINVAL;
 	if (!dune_canonical(e->regs.rip, 48) || !dune_canonical(e->regs.rsp, 48))
 		return -EINVAL;
@@ -961,6 +1055,15 @@ static int check_enter(struct dune_vm *vm, const struct dune_enter *e)
 	if (!dune_cr3_valid(e->cr3, vm->layout.guest_phys_bits))
 		return -EINVAL;
 	return 0;
+}
+
+/* Set the thread's FS base (selector 0), as arch_prctl(ARCH_SET_FS) does. */
+static void set_thread_fs(u64 base)
+{
+	preempt_disable();
+	current->thread.fsbase = base;
+	x86_fsbase_write_cpu(base);
+	preempt_enable();
 }
 
 /* The calling thread's vCPU, created on its first entry.  vm->lock held. */
@@ -1023,6 +1126,9 @@ long dune_enter(struct dune_vm *vm, struct dune_enter __user *uarg)
 	v->regs_dirty = true;
 	v->cr3 = e.cr3;
 	v->cr3_dirty = true;
+	v->intr_req = (e.flags & DUNE_ENTER_F_INTR) ? (int)e.intr_vector : -1;
+	if ((e.flags & DUNE_ENTER_F_HOST_FS) && v->guest_fs_valid)
+		set_thread_fs(v->guest_fs);	/* the guest's, kept at the last return */
 	if (first) {
 		preempt_disable();
 		vcpu_load(v);
@@ -1040,6 +1146,14 @@ long dune_enter(struct dune_vm *vm, struct dune_enter __user *uarg)
 
 	e.regs = v->regs;
 	e.cr3 = v->cr3;
+	if ((e.flags & DUNE_ENTER_F_HOST_FS) && r != 1) {
+		v->guest_fs = x86_fsbase_read_cpu();
+		v->guest_fs_valid = true;
+		set_thread_fs(e.host_fs_base);
+	}
+	if (v->intr_req < 0)
+		e.flags &= ~DUNE_ENTER_F_INTR;
+	v->intr_req = -1;
 	mutex_lock(&vm->lock);
 	v->running = false;
 	if (v->done) {		/* exit, exit_group, execve: out of Dune mode */

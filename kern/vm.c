@@ -283,6 +283,50 @@ static void ept_install(struct dune_vm *vm, u64 gpa, u64 hpa, int level, u64 per
 	WRITE_ONCE(*slot, ept_make_leaf(hpa & ~(ept_level_size(l) - 1), l, perm));
 }
 
+/*
+ * Memory that get_user_pages cannot return: VM_PFNMAP/VM_IO mappings, such
+ * as the vDSO's data pages ([vvar]), which glibc's clock_gettime reads.
+ * Fault the host entry in, and read its pfn under the page-table lock, as
+ * KVM does for such memory.  Only pfns with a struct page (RAM) are
+ * mapped, so device memory never gets a write-back EPT entry.  No
+ * reference is held: the MMU notifier removes the entry when the host
+ * mapping goes.  Returns 0 with *hpa and *writable, or -EFAULT.
+ */
+static int pfnmap_lookup(struct mm_struct *mm, unsigned long hva, bool write, u64 *hpa,
+			 bool *writable)
+{
+	struct vm_area_struct *vma;
+	spinlock_t *ptl;
+	pte_t *ptep, pte;
+	unsigned long pfn;
+	int r = -EFAULT;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, hva);
+	if (!vma || !(vma->vm_flags & (VM_IO | VM_PFNMAP)) || !(vma->vm_flags & VM_READ) ||
+	    (write && !(vma->vm_flags & VM_WRITE)))
+		goto out;
+	if (follow_pte(mm, hva, &ptep, &ptl)) {
+		if (fixup_user_fault(mm, hva, write ? FAULT_FLAG_WRITE : 0, NULL) ||
+		    follow_pte(mm, hva, &ptep, &ptl))
+			goto out;
+	}
+	__acquire(ptl);		/* follow_pte() returned with it held (sparse) */
+	pte = *ptep;
+	pte_unmap_unlock(ptep, ptl);
+	if (!pte_present(pte) || (write && !pte_write(pte)))
+		goto out;
+	pfn = pte_pfn(pte);
+	if (!pfn_valid(pfn))
+		goto out;
+	*hpa = (u64)pfn << PAGE_SHIFT;
+	*writable = pte_write(pte);
+	r = 0;
+out:
+	mmap_read_unlock(mm);
+	return r;
+}
+
 int dune_ept_fault(struct dune_vm *vm, u64 gpa, bool write)
 {
 	struct mm_struct *mm = vm->mm;
@@ -311,8 +355,13 @@ retry:
 	smp_rmb();
 	if (get_user_pages_unlocked(hva & PAGE_MASK, 1, &page,
 				    FOLL_HWPOISON | (write ? FOLL_WRITE : 0)) != 1) {
-		r = -EFAULT;
-		goto out;
+		if (pfnmap_lookup(mm, hva & PAGE_MASK, write, &hpa, &writable)) {
+			r = -EFAULT;
+			goto out;
+		}
+		page = NULL;
+		level = 1;
+		goto install;
 	}
 	writable = write;
 	if (!write) {
@@ -335,22 +384,26 @@ retry:
 	    (gpa & (ept_level_size(level) - 1) & PAGE_MASK))
 		level = 1;	/* not congruent: cannot happen with THP/hugetlb, be safe */
 
+install:
 	spin_lock(&vm->ept_lock);
 	if (vm->dead) {
 		spin_unlock(&vm->ept_lock);
-		put_page(page);
+		if (page)
+			put_page(page);
 		r = -EFAULT;
 		goto out;
 	}
 	if (vm->mmu_inv_count || vm->mmu_seq != seq) {
 		spin_unlock(&vm->ept_lock);
-		put_page(page);
+		if (page)
+			put_page(page);
 		cond_resched();
 		goto retry;
 	}
 	ept_install(vm, gpa & PAGE_MASK, hpa, level, EPT_R | EPT_X | (writable ? EPT_W : 0), spare);
 	spin_unlock(&vm->ept_lock);
-	put_page(page);
+	if (page)
+		put_page(page);
 	atomic64_inc(&vm->ept_faults);
 out:
 	for (i = 0; i < EPT_LEVELS - 1; i++)

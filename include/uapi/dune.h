@@ -102,9 +102,10 @@ struct dune_layout {
  * initial descriptor tables are empty (GDTR and IDTR limit 0), so any
  * exception before the guest loads its own IDT is a triple fault.
  *
- * A VMCALL runs a system call for the thread on the host: number in RAX,
+ * A VMCALL from ring 0 runs a system call for the thread on the host: number in RAX,
  * arguments in RDI RSI RDX R10 R8 R9, result in RAX, RCX and R11 preserved
- * (unlike SYSCALL).  Unknown numbers get -ENOSYS.  exit and exit_group are
+ * (unlike SYSCALL).  Unknown numbers get -ENOSYS.  A VMCALL from ring 1-3
+ * gets #UD in the guest, as on a CPU without VMX.  exit and exit_group are
  * not run: they end the entry with DUNE_EXIT_EXIT so that the caller can
  * finish (and the thread leaves Dune mode).  In a child of fork, vfork or
  * clone, the call returns 0 outside Dune mode: the child continues at the
@@ -145,9 +146,30 @@ struct dune_regs {
 				    * write, ...): .hw_exit_reason, .exit_qual (raw VMX
 				    * qualification); RIP is at the instruction */
 
+/*
+ * .flags: DUNE_ENTER_F_INTR (in/out) asks for an external interrupt with
+ * vector .intr_vector (32-255) to be delivered to the guest through its
+ * IDT, at the first instruction boundary where it can take one (RFLAGS.IF
+ * set, no STI/MOV-SS shadow); until then the guest runs as usual.  When
+ * ENTER returns, the flag is still set if the interrupt was not delivered
+ * (pass the struct again to keep it pending; without the flag the request
+ * is dropped), and clear if it was.  libdune delivers host signals to
+ * Dune-mode handlers this way.
+ */
+#define DUNE_ENTER_F_INTR	(1U << 0)
+/*
+ * DUNE_ENTER_F_HOST_FS (in): the thread's FS base in host mode differs
+ * from the guest's (a guest running ring-3 code with its own TLS).  When
+ * ENTER returns, the thread's FS base is .host_fs_base, so that host-mode
+ * code (signal handlers, the caller) finds its own TLS; the guest's FS base
+ * is kept and restored by the next ENTER with this flag.  Without the flag
+ * (and .host_fs_base 0) the FS base is simply the thread's, in both modes.
+ */
+#define DUNE_ENTER_F_HOST_FS	(1U << 1)
+
 struct dune_enter {
 	__u32 size;		/* sizeof(struct dune_enter) */
-	__u32 flags;		/* none defined: must be 0 */
+	__u32 flags;		/* in/out: DUNE_ENTER_F_*, others must be 0 */
 	__u64 cr3;		/* in/out: guest CR3 */
 	struct dune_regs regs;	/* in/out */
 	__u32 exit_reason;	/* out: DUNE_EXIT_* */
@@ -156,7 +178,10 @@ struct dune_enter {
 	__u64 guest_phys;	/* out: guest-physical address (EPT violation) */
 	__u64 guest_linear;	/* out: guest-linear address, when the CPU gave one */
 	__u64 status;		/* out: see DUNE_EXIT_* */
-	__u64 reserved[3];	/* must be 0 */
+	__u32 intr_vector;	/* in: with DUNE_ENTER_F_INTR, the vector (32-255) */
+	__u32 reserved32;	/* must be 0 */
+	__u64 host_fs_base;	/* in: with DUNE_ENTER_F_HOST_FS, the host-mode FS base */
+	__u64 reserved[1];	/* must be 0 */
 };
 
 #define DUNE_ENTER		_IOWR(DUNE_IOCTL_TYPE, 0x03, struct dune_enter)

@@ -750,11 +750,47 @@ TEST(fs_base_and_tls)
 	EXPECT_EQ(tls_var, 41);
 }
 
+/* Set FS base (the MSR passes through), stop, then report FS base. */
+static GUEST_FN GUEST_NO_SSP long g_fs_roundtrip(long fs)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("wrmsr" :: "c"(0xc0000100), "a"((uint32_t)fs), "d"((uint32_t)(fs >> 32)));
+	__asm__ volatile("hlt");
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0000100));
+	return ((long)hi << 32) | lo;
+}
+
+/*
+ * DUNE_ENTER_F_HOST_FS: a guest with an FS base of its own (libdune's ring 3);
+ * host mode gets .host_fs_base back at each return, the guest its own FS
+ * base at each entry.  Without the flag, host code here would run on the
+ * guest's bogus TLS and crash.
+ */
+TEST(enter_host_fs_base)
+{
+	struct dune_enter e;
+	unsigned long host_fs = 0, fs = 0;
+
+	guest_init();
+	ASSERT_EQ(syscall(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, &host_fs), 0);
+	guest_setup(&e, g_fs_roundtrip, 0x12345000);
+	e.flags = DUNE_ENTER_F_HOST_FS;
+	e.host_fs_base = host_fs;
+	ASSERT_EQ(guest_enter(&e), 0);
+	ASSERT_EXIT(&e, DUNE_EXIT_HLT);
+	ASSERT_EQ(syscall(SYS_arch_prctl, 0x1003, &fs), 0);
+	EXPECT_EQ(fs, host_fs);
+	ASSERT_EQ(guest_enter(&e), 0);
+	ASSERT_EXIT(&e, DUNE_EXIT_HLT);
+	EXPECT_EQ(e.regs.rax, 0x12345000);
+	EXPECT_EQ(e.flags, DUNE_ENTER_F_HOST_FS);
+}
+
 TEST(enter_bad_struct)
 {
 	struct dune_enter e, good;
 	char *p;
-	int i;
 
 	guest_init();
 	guest_setup(&good, g_getpid, 0);
@@ -773,11 +809,29 @@ TEST(enter_bad_struct)
 	EXPECT_ERRNO(enter(guest.fd, &e), EINVAL);
 	e.flags = 0x80000000u;
 	EXPECT_ERRNO(enter(guest.fd, &e), EINVAL);
-	for (i = 0; i < 3; i++) {
-		e = good;
-		e.reserved[i] = 1ULL << (i * 20);
-		EXPECT_ERRNO(enter(guest.fd, &e), EINVAL);
-	}
+	e = good;
+	e.reserved[0] = 1ULL << 20;
+	EXPECT_ERRNO(enter(guest.fd, &e), EINVAL);
+	/* A host FS base: canonical, and only with its flag. */
+	e = good;
+	e.host_fs_base = 0x1000;
+	EXPECT_ERRNO(enter(guest.fd, &e), EINVAL);
+	e.flags = DUNE_ENTER_F_HOST_FS;
+	e.host_fs_base = 0x8000000000000000ULL;
+	EXPECT_ERRNO(enter(guest.fd, &e), EINVAL);
+	e = good;
+	e.reserved32 = 1;
+	EXPECT_ERRNO(enter(guest.fd, &e), EINVAL);
+	/* An interrupt request: vectors 32-255 only, and a vector needs the flag. */
+	e = good;
+	e.flags = DUNE_ENTER_F_INTR;
+	e.intr_vector = 31;
+	EXPECT_ERRNO(enter(guest.fd, &e), EINVAL);
+	e.intr_vector = 256;
+	EXPECT_ERRNO(enter(guest.fd, &e), EINVAL);
+	e.flags = 0;
+	e.intr_vector = 40;
+	EXPECT_ERRNO(enter(guest.fd, &e), EINVAL);
 	EXPECT_ERRNO(enter(guest.fd, NULL), EFAULT);
 	EXPECT_ERRNO(enter(guest.fd, (struct dune_enter *)1), EFAULT);
 	EXPECT_ERRNO(enter(guest.fd, (struct dune_enter *)0xffff880000000000ULL), EFAULT);
