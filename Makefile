@@ -16,23 +16,42 @@ RIG_KDIR  = /usr/src/linux-headers-$(RIG_ABI)
 
 KERN_SRC := $(wildcard kern/*.c kern/*.h kern/*.S) kern/Kbuild include/uapi/dune.h
 
+# libdune: static and shared library (soname libdune.so.1), a pkg-config file.
+# Built with -mno-red-zone (its ring-0 code pushes below RSP in inline asm),
+# frame pointers (fault reports walk them), no stack protector (the fatal
+# trap path may run with ring 3's FS base).
+PREFIX   ?= /usr/local
+LIBDIR   ?= $(PREFIX)/lib
+INCDIR   ?= $(PREFIX)/include
+LIBDUNE_VERSION := 1.0
+LIBDUNE_C   := boot.c trap.c layout.c vm.c page.c elf.c insn.c util.c
+LIBDUNE_HDR := $(wildcard libdune/*.h) include/uapi/dune.h
+LIBDUNE_CFLAGS := $(CFLAGS) $(WARN) -Iinclude -fPIC -pthread -mno-red-zone \
+	-fno-omit-frame-pointer -fno-stack-protector -fvisibility=default
+LIBDUNE_OBJS := $(addprefix $(BUILD)/libdune/,$(LIBDUNE_C:.c=.o) entry.o)
+LIBDUNE_A  := $(BUILD)/lib/libdune.a
+LIBDUNE_SO := $(BUILD)/lib/libdune.so.$(LIBDUNE_VERSION)
+
 # Host-side unit tests: pure code, built with ASan and UBSan.
 UNIT_TESTS := $(BUILD)/unit/layout_test $(BUILD)/unit/vmx_caps_test $(BUILD)/unit/ept_test \
-	$(BUILD)/unit/vmx_state_test
+	$(BUILD)/unit/vmx_state_test $(BUILD)/unit/libdune_vm_test $(BUILD)/unit/libdune_elf_test \
+	$(BUILD)/unit/libdune_elf_fuzz $(BUILD)/unit/libdune_insn_test $(BUILD)/unit/libdune_desc_test
 # Programs that run in the emulated machine (or on a VT-x host).
 # The ones that run code in Dune mode (kern/tests/guest.h): -pthread, and -z now
 # so that no lazy PLT binding runs in the guest.  vm_enter is non-PIE on
 # purpose (its code in the low window, a guest-physical hole for its tests).
 GUEST_PROGS := $(BUILD)/tests/vm_enter $(BUILD)/tests/vm_syscall $(BUILD)/tests/vm_mem \
 	$(BUILD)/tests/vm_threads $(BUILD)/tests/vm_lifecycle
-VM_PROGS := $(BUILD)/tests/vm_ioctl $(BUILD)/tests/kvm_guest $(GUEST_PROGS)
-VM_SCRIPTS := $(wildcard kern/tests/vm_*.sh)
-TOOLS := $(BUILD)/bin/dune-info
+# libdune's in-VM tests (libdune/tests/dune_*.c), linked with libdune.so.
+LIBDUNE_TESTS := $(patsubst libdune/tests/%.c,$(BUILD)/tests/%,$(wildcard libdune/tests/dune_*.c))
+VM_PROGS := $(BUILD)/tests/vm_ioctl $(BUILD)/tests/kvm_guest $(GUEST_PROGS) $(LIBDUNE_TESTS)
+VM_SCRIPTS := $(wildcard kern/tests/vm_*.sh libdune/tests/dune_*.sh)
+TOOLS := $(BUILD)/bin/dune-info $(BUILD)/bin/dune-hello
 
 .PHONY: all deps module vm-module unit tests tools stage check check-unit check-vm \
-	check-host run clean
+	check-host run clean libdune install
 
-all: tests tools unit
+all: libdune tests tools unit
 	@if [ -d "$(KDIR)" ]; then $(MAKE) module; \
 	else echo "note: no headers at $(KDIR); dune.ko for the emulated machine is built by 'make stage'"; fi
 
@@ -58,7 +77,53 @@ $(BUILD)/vm-kern/kern/dune.ko: $(KERN_SRC)
 		&& { echo "dune.ko: warnings are errors" >&2; exit 1; } || true
 	@echo "built $@ for $(RIG_ABI)"
 
+libdune: $(LIBDUNE_A) $(LIBDUNE_SO) $(BUILD)/lib/libdune.pc
+$(BUILD)/libdune/%.o: libdune/%.c $(LIBDUNE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(LIBDUNE_CFLAGS) -c -o $@ $<
+$(BUILD)/libdune/entry.o: libdune/entry.S libdune/percpu.h
+	@mkdir -p $(@D)
+	$(CC) -D__ASSEMBLER__ -c -o $@ $<
+$(LIBDUNE_A): $(LIBDUNE_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+# Only the dune_* functions of libdune.h (and the pthread_create wrapper) are exported.
+$(LIBDUNE_SO): $(LIBDUNE_OBJS) libdune/libdune.map
+	@mkdir -p $(@D)
+	$(CC) -shared -pthread -Wl,-soname,libdune.so.1 -Wl,--version-script=libdune/libdune.map \
+		-Wl,-z,now -o $@ $(LIBDUNE_OBJS)
+	ln -sf libdune.so.$(LIBDUNE_VERSION) $(BUILD)/lib/libdune.so.1
+	ln -sf libdune.so.1 $(BUILD)/lib/libdune.so
+$(BUILD)/lib/libdune.pc: libdune/libdune.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(LIBDUNE_VERSION)|' $< >$@
+
+install: libdune
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/dune
+	install -m 644 $(LIBDUNE_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIBDUNE_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libdune.so.$(LIBDUNE_VERSION) $(DESTDIR)$(LIBDIR)/libdune.so.1
+	ln -sf libdune.so.1 $(DESTDIR)$(LIBDIR)/libdune.so
+	install -m 644 $(BUILD)/lib/libdune.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 libdune/libdune.h $(DESTDIR)$(INCDIR)/
+	install -m 644 include/uapi/dune.h $(DESTDIR)$(INCDIR)/dune/uapi.h
+
 unit: $(UNIT_TESTS)
+$(BUILD)/unit/libdune_vm_test: libdune/tests/vm_test.c libdune/tests/host_stubs.c libdune/vm.c \
+		libdune/page.c libdune/layout.c $(LIBDUNE_HDR) test/harness.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) -pthread $(SANITIZE) -Iinclude -Ilibdune -o $@ libdune/tests/vm_test.c \
+		libdune/tests/host_stubs.c libdune/vm.c libdune/page.c libdune/layout.c
+$(BUILD)/unit/libdune_elf_test $(BUILD)/unit/libdune_elf_fuzz: $(BUILD)/unit/libdune_%: \
+		libdune/tests/%.c libdune/elf.c $(LIBDUNE_HDR) test/harness.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SANITIZE) -Iinclude -Ilibdune -o $@ $< libdune/elf.c
+$(BUILD)/unit/libdune_insn_test: libdune/tests/insn_test.c libdune/insn.c $(LIBDUNE_HDR) test/harness.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SANITIZE) -Iinclude -Ilibdune -o $@ $< libdune/insn.c
+$(BUILD)/unit/libdune_desc_test: libdune/tests/desc_test.c libdune/desc.h test/harness.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SANITIZE) -Iinclude -Ilibdune -o $@ $<
 $(BUILD)/unit/layout_test: kern/tests/layout_test.c kern/layout.c kern/layout.h test/harness.h include/uapi/dune.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SANITIZE) -o $@ kern/tests/layout_test.c kern/layout.c
@@ -79,6 +144,23 @@ $(GUEST_PROGS): $(BUILD)/tests/%: kern/tests/%.c kern/tests/guest.h test/harness
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(GUEST_PIE) -pthread -Wl,-z,now -o $@ $<
 
+$(LIBDUNE_TESTS): $(BUILD)/tests/%: libdune/tests/%.c libdune/tests/dune_test.h libdune/libdune.h \
+		test/harness.h $(LIBDUNE_SO)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Ilibdune -pthread -rdynamic -o $@ $< -L$(BUILD)/lib -ldune \
+		-Wl,-rpath,'$$ORIGIN/../lib'
+
+# The README's example, built the way a user would: against an installed
+# copy (make install into a staging DESTDIR) through pkg-config.  The rpath
+# points at /dune/lib, where the emulated machine has the library.
+EXAMPLE_DEST := $(abspath $(BUILD)/install-test)
+$(BUILD)/bin/dune-hello: libdune/examples/hello.c $(LIBDUNE_A) $(LIBDUNE_SO) $(BUILD)/lib/libdune.pc
+	@rm -rf $(EXAMPLE_DEST)
+	@$(MAKE) --no-print-directory install DESTDIR=$(EXAMPLE_DEST) >/dev/null
+	@mkdir -p $(@D)
+	PKG_CONFIG_SYSROOT_DIR=$(EXAMPLE_DEST) PKG_CONFIG_PATH=$(EXAMPLE_DEST)$(LIBDIR)/pkgconfig \
+		sh -c '$(CC) -O2 -Wall -Werror -o $@ $< $$(pkg-config --cflags --libs libdune) -Wl,-rpath,/dune/lib'
+
 tools: $(TOOLS) $(BUILD)/tools/serialcat $(BUILD)/tools/ptyrun
 $(BUILD)/tools/ptyrun: test/vm/ptyrun.c
 	@mkdir -p $(@D)
@@ -91,9 +173,10 @@ $(BUILD)/bin/dune-info: tools/dune-info.c include/uapi/dune.h
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
 # The tree the emulated machine sees at /dune (and a VT-x host can run from).
-stage: vm-module tests tools
+stage: vm-module libdune tests tools
 	@rm -rf $(BUILD)/root && mkdir -p $(BUILD)/root/dune/tests $(BUILD)/root/dune/bin
 	@cp $(BUILD)/vm-kern/kern/dune.ko $(BUILD)/root/dune/
+	@mkdir -p $(BUILD)/root/dune/lib && cp -P $(BUILD)/lib/libdune.so* $(BUILD)/root/dune/lib/
 	@cp $(VM_PROGS) test/tap.sh test/vm/suite.sh test/vm/suite.list test/vm/suite-1cpu.list \
 		$(BUILD)/root/dune/tests/
 	@for s in $(VM_SCRIPTS); do cp $$s $(BUILD)/root/dune/tests/$$(basename $$s .sh); done
@@ -111,14 +194,15 @@ check: deps
 
 # The same suite directly on a real VT-x host, with kern/dune.ko built for the
 # running kernel (run as root; dune.ko is loaded and unloaded by the tests).
-check-host: module tests
+check-host: module libdune tests
 	@bash test/check-host.sh
 
 # The main job in the emulated machine.
 run: deps
 	@$(MAKE) --no-print-directory stage
-	@bash test/vm/run -- /dune/bin/dune-info
+	@bash test/vm/run -- sh -c 'dune-info && dune-hello'
 
 clean:
-	rm -rf $(BUILD)/unit $(BUILD)/tests $(BUILD)/bin $(BUILD)/tools $(BUILD)/vm-kern $(BUILD)/root $(BUILD)/vm
+	rm -rf $(BUILD)/install-test $(BUILD)/unit $(BUILD)/tests $(BUILD)/bin $(BUILD)/tools $(BUILD)/vm-kern $(BUILD)/root $(BUILD)/vm \
+		$(BUILD)/lib $(BUILD)/libdune
 	-$(MAKE) -C kern clean KDIR=$(KDIR) 2>/dev/null

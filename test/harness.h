@@ -117,6 +117,10 @@ static inline void __attribute__((format(printf, 1, 2))) diag(const char *fmt, .
 	do { const char *a_ = (a), *b_ = (b);                                   \
 	     if (strcmp(a_, b_)) HARNESS_FAIL(1, "expected %s == %s: \"%s\" vs \"%s\"", #a, #b, a_, b_); \
 	} while (0)
+#define EXPECT_STREQ(a, b)                                                      \
+	do { const char *a_ = (a), *b_ = (b);                                   \
+	     if (strcmp(a_, b_)) HARNESS_FAIL(0, "expected %s == %s: \"%s\" vs \"%s\"", #a, #b, a_, b_); \
+	} while (0)
 /* A call that must fail with -1 and the given errno. */
 #define ASSERT_ERRNO(call, err)                                                 \
 	do { errno = 0; long r_ = (long)(call);                                 \
