@@ -152,14 +152,14 @@ $(LIBDUNE_TESTS): $(BUILD)/tests/%: libdune/tests/%.c libdune/tests/dune_test.h 
 
 # The README's example, built the way a user would: against an installed
 # copy (make install into a staging DESTDIR) through pkg-config.  The rpath
-# points at /dune/lib, where the emulated machine has the library.
+# ($ORIGIN/../lib) finds build/lib, or /dune/lib in the emulated machine.
 EXAMPLE_DEST := $(abspath $(BUILD)/install-test)
 $(BUILD)/bin/dune-hello: libdune/examples/hello.c $(LIBDUNE_A) $(LIBDUNE_SO) $(BUILD)/lib/libdune.pc
 	@rm -rf $(EXAMPLE_DEST)
 	@$(MAKE) --no-print-directory install DESTDIR=$(EXAMPLE_DEST) >/dev/null
 	@mkdir -p $(@D)
 	PKG_CONFIG_SYSROOT_DIR=$(EXAMPLE_DEST) PKG_CONFIG_PATH=$(EXAMPLE_DEST)$(LIBDIR)/pkgconfig \
-		sh -c '$(CC) -O2 -Wall -Werror -o $@ $< $$(pkg-config --cflags --libs libdune) -Wl,-rpath,/dune/lib'
+		sh -c '$(CC) -O2 -Wall -Werror -o $@ $< $$(pkg-config --cflags --libs libdune) -Wl,-rpath,\$$ORIGIN/../lib'
 
 tools: $(TOOLS) $(BUILD)/tools/serialcat $(BUILD)/tools/ptyrun
 $(BUILD)/tools/ptyrun: test/vm/ptyrun.c
@@ -177,7 +177,7 @@ stage: vm-module libdune tests tools
 	@rm -rf $(BUILD)/root && mkdir -p $(BUILD)/root/dune/tests $(BUILD)/root/dune/bin
 	@cp $(BUILD)/vm-kern/kern/dune.ko $(BUILD)/root/dune/
 	@mkdir -p $(BUILD)/root/dune/lib && cp -P $(BUILD)/lib/libdune.so* $(BUILD)/root/dune/lib/
-	@cp $(VM_PROGS) test/tap.sh test/vm/suite.sh test/vm/suite.list test/vm/suite-1cpu.list \
+	@cp $(VM_PROGS) test/tap.sh test/vm/suite.sh test/vm/suite*.list \
 		$(BUILD)/root/dune/tests/
 	@for s in $(VM_SCRIPTS); do cp $$s $(BUILD)/root/dune/tests/$$(basename $$s .sh); done
 	@cp $(TOOLS) $(BUILD)/root/dune/bin/
@@ -194,7 +194,7 @@ check: deps
 
 # The same suite directly on a real VT-x host, with kern/dune.ko built for the
 # running kernel (run as root; dune.ko is loaded and unloaded by the tests).
-check-host: module libdune tests
+check-host: module libdune tests tools
 	@bash test/check-host.sh
 
 # The main job in the emulated machine.

@@ -17,6 +17,24 @@
 #define GD_UD	0x1b
 #define GD_UT	0x23
 
+/* The general registers a trap frame holds, except RAX and RCX (which the
+ * entry paths need first and save themselves); %rsp = the frame. */
+	.macro SAVE_REGS
+	movq	%rdi, TF_RDI(%rsp)
+	movq	%rsi, TF_RSI(%rsp)
+	movq	%rdx, TF_RDX(%rsp)
+	movq	%r8, TF_R8(%rsp)
+	movq	%r9, TF_R9(%rsp)
+	movq	%r10, TF_R10(%rsp)
+	movq	%r11, TF_R11(%rsp)
+	movq	%rbx, TF_RBX(%rsp)
+	movq	%rbp, TF_RBP(%rsp)
+	movq	%r12, TF_R12(%rsp)
+	movq	%r13, TF_R13(%rsp)
+	movq	%r14, TF_R14(%rsp)
+	movq	%r15, TF_R15(%rsp)
+	.endm
+
 	.text
 
 /* ---- Entering Dune mode ------------------------------------------------
@@ -204,19 +222,7 @@ trap_tramp:
 	movq	%rcx, TF_RAX-TF_VECTOR(%rax)
 	leaq	-TF_VECTOR(%rax), %rsp
 trap_save:
-	movq	%rdi, TF_RDI(%rsp)
-	movq	%rsi, TF_RSI(%rsp)
-	movq	%rdx, TF_RDX(%rsp)
-	movq	%r8, TF_R8(%rsp)
-	movq	%r9, TF_R9(%rsp)
-	movq	%r10, TF_R10(%rsp)
-	movq	%r11, TF_R11(%rsp)
-	movq	%rbx, TF_RBX(%rsp)
-	movq	%rbp, TF_RBP(%rsp)
-	movq	%r12, TF_R12(%rsp)
-	movq	%r13, TF_R13(%rsp)
-	movq	%r14, TF_R14(%rsp)
-	movq	%r15, TF_R15(%rsp)
+	SAVE_REGS
 	cld
 	movl	$MSR_FS_BASE, %ecx
 	rdmsr
@@ -279,20 +285,8 @@ tramp_fatal:
 	/* fall through: [rsp] = vector, err, rip, ... of the nested fault */
 trap_df:
 	subq	$TF_VECTOR, %rsp
-	movq	%rdi, TF_RDI(%rsp)
-	movq	%rsi, TF_RSI(%rsp)
-	movq	%rdx, TF_RDX(%rsp)
+	SAVE_REGS
 	movq	%rcx, TF_RCX(%rsp)
-	movq	%r8, TF_R8(%rsp)
-	movq	%r9, TF_R9(%rsp)
-	movq	%r10, TF_R10(%rsp)
-	movq	%r11, TF_R11(%rsp)
-	movq	%rbx, TF_RBX(%rsp)
-	movq	%rbp, TF_RBP(%rsp)
-	movq	%r12, TF_R12(%rsp)
-	movq	%r13, TF_R13(%rsp)
-	movq	%r14, TF_R14(%rsp)
-	movq	%r15, TF_R15(%rsp)
 	movq	%rax, TF_RAX(%rsp)
 	movq	$0, TF_FS(%rsp)
 	movq	%cr2, %rax

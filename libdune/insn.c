@@ -118,7 +118,9 @@ static const uint8_t map_1byte[256] = {
 /*
  * The 0F map.  38 and 3A are escapes to the three-byte maps (every opcode
  * there has a ModRM byte; 0F3A ones also an imm8).  78 is vmread, or with
- * 66/F2 AMD's extrq/insertq with two imm8 (handled in the code).
+ * 66/F2 AMD's extrq/insertq with two imm8 (handled in the code).  0B ud2
+ * has no ModRM, B9 ud1 and FF ud0 have one.  0E/0F are 3DNow! (refused),
+ * A6/A7 PadLock.  80-8F: Jcc rel32.
  */
 static const uint8_t map_0f[256] = {
 /*	 0   1   2   3   4   5   6   7   8   9   a   b   c   d   e   f */
@@ -327,7 +329,7 @@ int dune_insn_len(const uint8_t *buf, size_t len)
 			case 0xf6:	/* test Eb, ib (/0, /1); not neg mul imul div idiv */
 			case 0xf7:
 				if (reg >= 2)
-					flags &= ~IMM_MASK;
+					flags = (uint8_t)(flags & ~IMM_MASK);
 				break;
 			case 0xfe:	/* inc, dec Eb */
 				if (reg >= 2)

@@ -17,14 +17,15 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug ||
 dir=$build/host-tests
 rm -rf "$dir" && mkdir -p "$dir"
 cp "$build"/tests/* "$top"/test/tap.sh "$top"/test/vm/suite.sh "$top"/test/vm/suite.list "$dir"/
-for s in "$top"/kern/tests/vm_*.sh; do cp "$s" "$dir/$(basename "$s" .sh)"; done
+for s in "$top"/kern/tests/vm_*.sh "$top"/libdune/tests/dune_*.sh; do cp "$s" "$dir/$(basename "$s" .sh)"; done
+cp "$build"/bin/dune-hello "$dir"/	# libdune's example (dune_example runs it)
 
 export DUNE_KO=$ko
 grep -q '^dune ' /proc/modules && rmmod dune
 insmod "$ko" || die "insmod $ko failed (see dmesg)"
 # The whole suite, then the tests that unload and load dune.ko (kept out of
 # the main list for the emulator's sake; see test/vm/suite.list).
-{ "$dir/suite.sh" -d "$dir"; echo "suite-rc $?"; "$dir/suite.sh" -d "$dir" -l "$top/test/vm/suite-1cpu.list" vm_params vm_kvm_coexist vm_kaslr vm_reload; echo "suite-rc $?"; } 2>&1 | tee "$dir/out.log"
+{ "$dir/suite.sh" -d "$dir"; echo "suite-rc $?"; "$dir/suite.sh" -d "$dir" -l "$top/test/vm/suite-2.list"; echo "suite-rc $?"; "$dir/suite.sh" -d "$dir" -l "$top/test/vm/suite-1cpu.list" vm_params vm_kvm_coexist vm_kaslr vm_reload; echo "suite-rc $?"; } 2>&1 | tee "$dir/out.log"
 rc=0
 grep -q '^suite-rc [^0]' "$dir/out.log" && rc=1
 grep -q '^dune ' /proc/modules && rmmod dune

@@ -9,6 +9,7 @@
 #include "dune_test.h"
 
 #include <sys/time.h>
+#include <x86intrin.h>
 
 /*
  * The ring-3 code: position-independent routines, copied to a user page.
@@ -17,6 +18,7 @@
 __asm__(".pushsection .text\n"
 	".globl r3_start, r3_syscalls, r3_cli, r3_hlt, r3_wrmsr, r3_cr3, r3_io, r3_lgdt\n"
 	".globl r3_vmcall, r3_read, r3_touch, r3_int3, r3_spin, r3_forge_gs, r3_end\n"
+	".globl r3_getpid_loop\n"
 	"r3_start:\n"
 	/* getpid; write(arg, msg); getuid (refused); exit(getuid's result) */
 	"r3_syscalls:\n"
@@ -56,6 +58,16 @@ __asm__(".pushsection .text\n"
 	"	syscall\n"
 	"r3_int3: int3\n movl $5, %edi\n movl $60, %eax\n syscall\n"
 	"r3_spin: jmp r3_spin\n"
+	/* getpid arg times, then exit(0) */
+	"r3_getpid_loop:\n"
+	"	movq %rdi, %r12\n"
+	"1:	movl $39, %eax\n"
+	"	syscall\n"
+	"	decq %r12\n"
+	"	jnz 1b\n"
+	"	xorl %edi, %edi\n"
+	"	movl $60, %eax\n"
+	"	syscall\n"
 	/* a GS selector (base 0), then mkdir(arg): must never reach the host */
 	"r3_forge_gs:\n"
 	"	movl $0x1b, %eax\n"
@@ -69,7 +81,7 @@ __asm__(".pushsection .text\n"
 	".popsection\n");
 extern char r3_start[], r3_syscalls[], r3_cli[], r3_hlt[], r3_wrmsr[], r3_cr3[], r3_io[];
 extern char r3_lgdt[], r3_vmcall[], r3_read[], r3_touch[], r3_int3[], r3_spin[], r3_forge_gs[];
-extern char r3_end[];
+extern char r3_end[], r3_getpid_loop[];
 
 #define PG 4096UL
 static char *ucode, *ustack;
@@ -154,6 +166,31 @@ DUNE_TEST(ring3_syscalls_through_a_filtering_handler)
 	/* Again: the same ring-3 code, a second time. */
 	nsys = 0;
 	EXPECT_EQ(run_user(r3_syscalls, p[1]), 1004);
+}
+
+/*
+ * Interposition's cost: getpid from ring 3 through the handler, which
+ * passes it through, against getpid from ring 0 (the SYSCALL stub and a
+ * VMCALL).  In the emulator TSC ticks count emulated instructions.
+ */
+DUNE_TEST(ring3_syscall_round_trip)
+{
+	uint64_t t0, t1, t2;
+	int i;
+
+	DUNE_ENTER_OR_FAIL();
+	setup_ring3();
+	ASSERT_EQ(dune_register_syscall_handler(sys_handler), 0);
+	nsys = 0;
+	t0 = __rdtsc();
+	EXPECT_EQ(run_user(r3_getpid_loop, 1000), 1000 + 1001);
+	t1 = __rdtsc();
+	for (i = 0; i < 1000; i++)
+		syscall(SYS_getpid);
+	t2 = __rdtsc();
+	EXPECT_EQ(nsys, 1001);
+	diag("getpid from ring 3 through a passing handler: %llu TSC ticks; from ring 0: %llu",
+	     (unsigned long long)(t1 - t0) / 1000, (unsigned long long)(t2 - t1) / 1000);
 }
 
 static volatile uint64_t trap_vec, trap_cs, trap_err;
