@@ -43,7 +43,8 @@ dune_pte_t *dune_pgroot;
 static int dune_fd = -1;
 static bool dune_ready;
 static bool use_1g, has_pcid, auto_enter = true;
-static struct dune_idt_gate idt[DUNE_NUM_VECTORS] __attribute__((aligned(4096)));
+/* The IDT every thread starts from (each has its own copy, in its region). */
+static struct dune_idt_gate idt[DUNE_NUM_VECTORS];
 static pthread_mutex_t boot_lock = PTHREAD_MUTEX_INITIALIZER;	/* init, regions, page tables */
 static struct dune_percpu *regions;				/* every thread's region */
 static __thread struct dune_percpu *dune_self __attribute__((tls_model("initial-exec")));
@@ -466,6 +467,7 @@ static void setup_descriptors(struct dune_percpu *pc)
 	pc->tss.ist[1] = pc->ist2_top;
 	pc->tss.iomap_base = sizeof(pc->tss);	/* no I/O bitmap: ring-3 I/O is #GP */
 	desc_tss(&pc->gdt[DUNE_GD_TSS >> 3], (uintptr_t)&pc->tss, sizeof(pc->tss) - 1);
+	memcpy(pc->idt, idt, sizeof(pc->idt));
 }
 
 /* The thread's stack, as the fault path cannot map it: a push that faults
@@ -549,7 +551,7 @@ int dune_init_and_enter(void)
 int dune_guest_boot(struct dune_percpu *pc)
 {
 	struct dune_dtr gdtr = { sizeof(pc->gdt) - 1, (uintptr_t)pc->gdt };
-	struct dune_dtr idtr = { sizeof(idt) - 1, (uintptr_t)idt };
+	struct dune_dtr idtr = { sizeof(pc->idt) - 1, (uintptr_t)pc->idt };
 	uint64_t cr4;
 
 	__asm__ volatile("lgdt %0" :: "m"(gdtr));

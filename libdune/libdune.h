@@ -276,7 +276,9 @@ void dune_passthrough_syscall(struct dune_tf *tf);
  * 4-level x86-64 page tables.  A "root" is the virtual address of a PML4
  * page.  Physical addresses are guest-physical: dune_va_to_pa() gives the
  * one of any address of the process.  Table pages come from libdune's page
- * allocator (dune_page_alloc).  Functions that change the current root's
+ * allocator (dune_page_alloc).  Page 0 (virtual addresses below 4096) can
+ * never be mapped (-EINVAL): it guards the SYSCALL entry.  Functions that
+ * change the current root's
  * mappings flush the calling thread's TLB (single pages, or the whole TLB
  * for large ranges); other threads that run on the same root must call
  * dune_flush_tlb() themselves (a guest has no IPIs).

@@ -8,7 +8,7 @@
  * One mmap'd region per thread:
  *
  *   +--------------------+ region
- *   | struct dune_percpu |  GDT, TSS, the DUNE_ENTER argument, ...
+ *   | struct dune_percpu |  IDT, GDT, TSS, the DUNE_ENTER argument, ...
  *   +--------------------+
  *   | guard (PROT_NONE)  |
  *   | trampoline stack   |  IST1: every vector lands here, then moves
@@ -77,7 +77,7 @@
 #define DUNE_IST_DF_SIZE	(32 * 1024)
 #define DUNE_HOST_STACK_SIZE	(128 * 1024)
 #define DUNE_GUARD		4096
-#define DUNE_PERCPU_SIZE	(4 * 4096)
+#define DUNE_PERCPU_SIZE	(6 * 4096)
 #define DUNE_REGION_SIZE	(DUNE_PERCPU_SIZE + DUNE_GUARD + DUNE_IST_TRAMP_SIZE + DUNE_GUARD + \
 				 DUNE_IST_DF_SIZE + DUNE_GUARD + DUNE_HOST_STACK_SIZE)
 
@@ -106,6 +106,7 @@ struct dune_percpu {
 	siginfo_t siginfo[64];
 	struct dune_enter enter;	/* the DUNE_ENTER argument */
 	struct dune_percpu *next;	/* all regions (fork child cleanup) */
+	struct dune_idt_gate idt[256] __attribute__((aligned(4096)));
 	uint64_t gdt[DUNE_GDT_ENTRIES] __attribute__((aligned(16)));
 	struct dune_tss tss __attribute__((aligned(16)));
 };

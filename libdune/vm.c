@@ -146,6 +146,13 @@ static bool range_ok(uintptr_t va, size_t len)
 	       len <= DUNE_VA_LIMIT - va;
 }
 
+/* Ranges that may be mapped: never page 0, which guards libdune's SYSCALL
+ * entry against a ring-3 GS selector (see entry.S). */
+static bool map_range_ok(uintptr_t va, size_t len)
+{
+	return range_ok(va, len) && (!len || va >= PGSIZE);
+}
+
 /* ---- gathering TLB flushes and released pages ---------------------------- */
 
 #define GATHER_PAGES	64
@@ -532,7 +539,7 @@ int dune_vm_map_phys(dune_pte_t *root, void *va, size_t len, uint64_t pa, int pe
 {
 	int ret;
 
-	if (!root || !range_ok((uintptr_t)va, len) || (pa & (PGSIZE - 1)) ||
+	if (!root || !map_range_ok((uintptr_t)va, len) || (pa & (PGSIZE - 1)) ||
 	    pa > DUNE_PTE_ADDR + PGSIZE - len || !dune_perm_valid(perm))
 		return -EINVAL;
 	if (!len)
@@ -549,7 +556,7 @@ int dune_vm_map_self(dune_pte_t *root, uintptr_t va, size_t len, bool use_1g)
 	uint64_t pa;
 	int ret;
 
-	if (!root || !range_ok(va, len))
+	if (!root || !map_range_ok(va, len))
 		return -EINVAL;
 	if (!len)
 		return 0;
@@ -574,7 +581,7 @@ int dune_vm_map_pages(dune_pte_t *root, void *va, size_t len, int perm)
 	void *page;
 	int ret = 0;
 
-	if (!root || !range_ok(a, len) || !dune_perm_valid(perm))
+	if (!root || !map_range_ok(a, len) || !dune_perm_valid(perm))
 		return -EINVAL;
 	perm &= ~(DUNE_PERM_BIG | DUNE_PERM_BIG_1GB);
 	vm_lock();

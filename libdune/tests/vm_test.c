@@ -1490,4 +1490,19 @@ TEST(fork_while_busy)
 	EXPECT_EQ(bad, 0);
 }
 
+/* Page 0 guards libdune's SYSCALL entry: nothing may map it. */
+TEST(page_zero_never_mapped)
+{
+	dune_pte_t *root;
+
+	dune_layout_set_identity();
+	root = dune_vm_new_root();
+	ASSERT_TRUE(root != NULL);
+	EXPECT_EQ(dune_vm_map_phys(root, NULL, DUNE_PGSIZE, 0x200000, DUNE_PERM_R), -EINVAL);
+	EXPECT_EQ(dune_vm_map_pages(root, NULL, 2 * DUNE_PGSIZE, DUNE_PERM_R | DUNE_PERM_W), -EINVAL);
+	EXPECT_EQ(dune_vm_map_phys(root, NULL, 0, 0x200000, DUNE_PERM_R), 0);	/* empty: no-op */
+	EXPECT_EQ(dune_vm_map_phys(root, (void *)DUNE_PGSIZE, DUNE_PGSIZE, 0x200000, DUNE_PERM_R), 0);
+	dune_vm_free(root);
+}
+
 TEST_MAIN()
