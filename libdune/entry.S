@@ -202,20 +202,10 @@ trap_tramp:
 	jmp	3f
 1:	movq	%gs:PC_KSTACK, %rax		/* from ring 3: its trap stack */
 3:	subq	$56, %rax
-	movq	16(%rsp), %rcx
-	movq	%rcx, 0(%rax)
-	movq	24(%rsp), %rcx
-	movq	%rcx, 8(%rax)
-	movq	32(%rsp), %rcx
-	movq	%rcx, 16(%rax)
-	movq	40(%rsp), %rcx
-	movq	%rcx, 24(%rax)
-	movq	48(%rsp), %rcx
-	movq	%rcx, 32(%rax)
-	movq	56(%rsp), %rcx
-	movq	%rcx, 40(%rax)
-	movq	64(%rsp), %rcx
-	movq	%rcx, 48(%rax)
+	.irp off, 0, 8, 16, 24, 32, 40, 48	/* vector, err, rip, cs, rflags, rsp, ss */
+	movq	16+\off(%rsp), %rcx
+	movq	%rcx, \off(%rax)
+	.endr
 	movq	(%rsp), %rcx
 	movq	%rcx, TF_RCX-TF_VECTOR(%rax)
 	movq	8(%rsp), %rcx

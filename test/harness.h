@@ -121,6 +121,14 @@ static inline void __attribute__((format(printf, 1, 2))) diag(const char *fmt, .
 	do { const char *a_ = (a), *b_ = (b);                                   \
 	     if (strcmp(a_, b_)) HARNESS_FAIL(0, "expected %s == %s: \"%s\" vs \"%s\"", #a, #b, a_, b_); \
 	} while (0)
+/* xorshift64*: reproducible pseudo-random numbers for tests (state != 0). */
+static inline uint64_t harness_rand64(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545f4914f6cdd1dULL;
+}
 /* A call that must fail with -1 and the given errno. */
 #define ASSERT_ERRNO(call, err)                                                 \
 	do { errno = 0; long r_ = (long)(call);                                 \

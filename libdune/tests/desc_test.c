@@ -18,15 +18,12 @@ static uint64_t bits(uint64_t v, unsigned int hi, unsigned int lo)
 	return (v >> lo) & (hi - lo == 63 ? ~0ULL : (1ULL << (hi - lo + 1)) - 1);
 }
 
-/* xorshift64*: reproducible random inputs. */
+/* Reproducible pseudo-random inputs (test/harness.h). */
 static uint64_t rng_state = 0x243f6a8885a308d3ULL;
 
 static uint64_t rng(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
+	return harness_rand64(&rng_state);
 }
 
 TEST(linux_gdt_constants)

@@ -521,15 +521,12 @@ TEST(length_limit_and_truncation)
 	}
 }
 
-/* xorshift64*: reproducible pseudo-random bytes. */
+/* Reproducible pseudo-random inputs (test/harness.h). */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t rng(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
+	return harness_rand64(&rng_state);
 }
 
 /*
