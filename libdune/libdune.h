@@ -336,21 +336,26 @@ int dune_vm_lookup(dune_pte_t *root, const void *va, bool create, dune_pte_t **p
  * dune_vm_map_phys - map [va, va+len) to guest-physical [pa, pa+len) with
  * @perm (DUNE_PERM_*; DUNE_PERM_BIG / BIG_1GB use large pages where va, pa
  * and len allow).  Existing mappings are replaced.  va, pa and len must be
- * 4 KiB aligned.  Returns 0, -EINVAL, -ENOMEM.
+ * 4 KiB aligned; len 0 does nothing.  No reference is taken on allocator
+ * pages mapped this way.  Returns 0, -EINVAL, -ENOMEM (the range may then
+ * be partly mapped).
  */
 int dune_vm_map_phys(dune_pte_t *root, void *va, size_t len, uint64_t pa, int perm);
 
 /*
  * dune_vm_map_pages - map fresh zeroed pages from the page allocator over
  * [va, va+len) with @perm (4 KiB pages).  Existing mappings are replaced
- * (their pages released).  Returns 0, -EINVAL, -ENOMEM.
+ * (their pages released).  Returns 0, -EINVAL, -ENOMEM (the range may
+ * then be partly mapped).
  */
 int dune_vm_map_pages(dune_pte_t *root, void *va, size_t len, int perm);
 
 /*
  * dune_vm_mprotect - change the permissions of the mapped pages in
  * [va, va+len) (large pages partly covered are split).  Unmapped pages are
- * skipped.  Returns 0, -EINVAL, -ENOMEM.
+ * skipped.  DUNE_PERM_NONE keeps a page mapped but inaccessible (not
+ * present; a later mprotect restores it; unmap still releases it); W, X,
+ * U, UC or COW without R is -EINVAL.  Returns 0, -EINVAL, -ENOMEM.
  */
 int dune_vm_mprotect(dune_pte_t *root, void *va, size_t len, int perm);
 
@@ -379,7 +384,8 @@ int dune_vm_page_walk(dune_pte_t *root, void *start, void *end, dune_page_walk_c
 dune_pte_t *dune_vm_clone(dune_pte_t *root);
 
 /* dune_vm_free - free a root made by dune_vm_clone() or dune_vm_new_root(),
- * its tables, and the references it holds on allocator pages. */
+ * its tables, and the references it holds on allocator pages.  The calling
+ * thread's current root is left alone (switch away first). */
 void dune_vm_free(dune_pte_t *root);
 
 /* dune_vm_new_root - an empty root (the kernel half is not special).
@@ -389,14 +395,17 @@ dune_pte_t *dune_vm_new_root(void);
 /*
  * dune_vm_default_pgflt_handler - resolve a copy-on-write fault at @addr in
  * @root: copy the page (or take it over when it is the last reference) and
- * map it writable.  Returns 0, or -EFAULT when @addr is not a COW page.
+ * map it writable.  Returns 0 (also when the entry already allows the
+ * access: a stale TLB entry, now flushed), -EFAULT when @addr is not a COW
+ * page, or -ENOMEM when the copy cannot be allocated.
  */
 int dune_vm_default_pgflt_handler(dune_pte_t *root, uintptr_t addr, uint64_t fec);
 
 /* Accessed and dirty bits of the 4 KiB/large leaf that maps @va:
  * get returns a mask of DUNE_PTE_A|DUNE_PTE_D, or -ENOENT; clear clears
  * the bits in @mask and flushes the TLB entry (so the CPU sets them again
- * on the next access).  Returns 0 or -ENOENT. */
+ * on the next access).  Returns 0 or -ENOENT; both -EINVAL for an address
+ * outside the lower half. */
 int dune_vm_get_ad(dune_pte_t *root, const void *va);
 int dune_vm_clear_ad(dune_pte_t *root, const void *va, uint64_t mask);
 
@@ -434,6 +443,8 @@ bool dune_has_pcid(void);
 void *dune_page_alloc(void);			/* zeroed; NULL on ENOMEM */
 void dune_page_get(void *page);			/* +1 reference */
 void dune_page_put(void *page);			/* -1, freed at 0 */
+/* get/put ignore pages that are not the allocator's, and abort() on a
+ * page that is free (a double put): a use-after-free, never silent. */
 int dune_page_refcount(const void *page);	/* -EINVAL: not an allocator page */
 bool dune_page_is_managed(const void *page);	/* from this allocator? */
 /* Pages in use, and pages held free (cached), for tests and statistics. */
