@@ -45,11 +45,11 @@ GUEST_PROGS := $(BUILD)/tests/vm_enter $(BUILD)/tests/vm_syscall $(BUILD)/tests/
 # libdune's in-VM tests (libdune/tests/dune_*.c), linked with libdune.so.
 LIBDUNE_TESTS := $(patsubst libdune/tests/%.c,$(BUILD)/tests/%,$(wildcard libdune/tests/dune_*.c))
 VM_PROGS := $(BUILD)/tests/vm_ioctl $(BUILD)/tests/kvm_guest $(GUEST_PROGS) $(LIBDUNE_TESTS)
-VM_SCRIPTS := $(wildcard kern/tests/vm_*.sh libdune/tests/dune_*.sh)
+VM_SCRIPTS := $(wildcard kern/tests/vm_*.sh libdune/tests/dune_*.sh bench/tests/bench_*.sh)
 TOOLS := $(BUILD)/bin/dune-info $(BUILD)/bin/dune-hello
 
 .PHONY: all deps module vm-module unit tests tools stage check check-unit check-vm \
-	check-host run clean libdune install
+	check-host run clean libdune install bench-progs bench
 
 all: libdune tests tools unit
 	@if [ -d "$(KDIR)" ]; then $(MAKE) module; \
@@ -161,6 +161,19 @@ $(BUILD)/bin/dune-hello: libdune/examples/hello.c $(LIBDUNE_A) $(LIBDUNE_SO) $(B
 	PKG_CONFIG_SYSROOT_DIR=$(EXAMPLE_DEST) PKG_CONFIG_PATH=$(EXAMPLE_DEST)$(LIBDIR)/pkgconfig \
 		sh -c '$(CC) -O2 -Wall -Werror -o $@ $< $$(pkg-config --cflags --libs libdune) -Wl,-rpath,\$$ORIGIN/../lib'
 
+# The benchmarks (bench/*.c, one program per benchmark family), linked with
+# libdune.so; staged at /dune/bench with bench/run.sh.
+BENCH_PROGS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+BENCH_SCRIPTS := $(patsubst bench/%.sh,$(BUILD)/bench/%.sh,$(filter-out bench/bench.sh,$(wildcard bench/*.sh)))
+bench-progs: $(BENCH_PROGS) $(BENCH_SCRIPTS)
+$(BENCH_SCRIPTS): $(BUILD)/bench/%.sh: bench/%.sh
+	@mkdir -p $(@D)
+	cp $< $@
+$(BENCH_PROGS): $(BUILD)/bench/%: bench/%.c bench/bench.h libdune/libdune.h $(LIBDUNE_SO)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -Iinclude -Ilibdune -pthread -o $@ $< -L$(BUILD)/lib -ldune \
+		-Wl,-rpath,'$$ORIGIN/../lib'
+
 tools: $(TOOLS) $(BUILD)/tools/serialcat $(BUILD)/tools/ptyrun
 $(BUILD)/tools/ptyrun: test/vm/ptyrun.c
 	@mkdir -p $(@D)
@@ -173,7 +186,7 @@ $(BUILD)/bin/dune-info: tools/dune-info.c include/uapi/dune.h
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
 # The tree the emulated machine sees at /dune (and a VT-x host can run from).
-stage: vm-module libdune tests tools
+stage: vm-module libdune tests tools bench-progs
 	@rm -rf $(BUILD)/root && mkdir -p $(BUILD)/root/dune/tests $(BUILD)/root/dune/bin
 	@cp $(BUILD)/vm-kern/kern/dune.ko $(BUILD)/root/dune/
 	@mkdir -p $(BUILD)/root/dune/lib && cp -P $(BUILD)/lib/libdune.so* $(BUILD)/root/dune/lib/
@@ -181,6 +194,8 @@ stage: vm-module libdune tests tools
 		$(BUILD)/root/dune/tests/
 	@for s in $(VM_SCRIPTS); do cp $$s $(BUILD)/root/dune/tests/$$(basename $$s .sh); done
 	@cp $(TOOLS) $(BUILD)/root/dune/bin/
+	@mkdir -p $(BUILD)/root/dune/bench
+	@if [ -n "$(BENCH_PROGS)$(BENCH_SCRIPTS)" ]; then cp $(BENCH_PROGS) $(BENCH_SCRIPTS) $(BUILD)/root/dune/bench/; fi
 	@echo "staged $(BUILD)/root"
 
 check-unit: unit
@@ -194,15 +209,24 @@ check: deps
 
 # The same suite directly on a real VT-x host, with kern/dune.ko built for the
 # running kernel (run as root; dune.ko is loaded and unloaded by the tests).
-check-host: module libdune tests tools
+check-host: module libdune tests tools bench-progs
 	@bash test/check-host.sh
 
-# The main job in the emulated machine.
+# The benchmark suite (bench/README.md): in the emulated machine, or natively
+# on a VT-x host with dune.ko loaded.  BENCH_ARGS: e.g. -n 1000, --smoke.
+bench: deps
+	@$(MAKE) --no-print-directory stage
+	@bash bench/bench.sh $(BENCH_ARGS)
+
+# The main job in the emulated machine: what dune.ko offers, the libdune
+# example, then the benchmark suite (its table and figures in
+# build/bench-results/).
 run: deps
 	@$(MAKE) --no-print-directory stage
 	@bash test/vm/run -- sh -c 'dune-info && dune-hello'
+	@bash bench/bench.sh $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD)/install-test $(BUILD)/unit $(BUILD)/tests $(BUILD)/bin $(BUILD)/tools $(BUILD)/vm-kern $(BUILD)/root $(BUILD)/vm \
+	rm -rf $(BUILD)/bench $(BUILD)/install-test $(BUILD)/unit $(BUILD)/tests $(BUILD)/bin $(BUILD)/tools $(BUILD)/vm-kern $(BUILD)/root $(BUILD)/vm \
 		$(BUILD)/lib $(BUILD)/libdune
 	-$(MAKE) -C kern clean KDIR=$(KDIR) 2>/dev/null

@@ -176,6 +176,39 @@ static int map_self_range(uintptr_t lo, uintptr_t hi)
 	return dune_vm_map_self(dune_pgroot, lo, hi - lo, use_1g);
 }
 
+/*
+ * map_in_use() visits the same 1 GiB chunks for many lines of
+ * /proc/self/maps: map each chunk once (the benchmarks found a process with
+ * 100 mappings paying 100 times for the same few chunks).
+ */
+#define MAX_CHUNKS	1024
+static uintptr_t chunks_done[MAX_CHUNKS];
+static unsigned int nchunks_done;
+
+static int map_chunks_once(uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t a, end;
+	unsigned int i;
+	int r;
+
+	for (a = lo; a < hi; a = end) {
+		end = (a & ~(SZ_1G - 1)) + SZ_1G;
+		if (end > hi)
+			end = hi;
+		for (i = 0; i < nchunks_done; i++)
+			if (chunks_done[i] == (a & ~(SZ_1G - 1)))
+				break;
+		if (i < nchunks_done)
+			continue;
+		r = map_self_range(a, end);
+		if (r)
+			return r;
+		if (nchunks_done < MAX_CHUNKS)
+			chunks_done[nchunks_done++] = a & ~(SZ_1G - 1);
+	}
+	return 0;
+}
+
 /* The 1 GiB chunks that hold something of the process, their neighbours,
  * and 4 GiB below the lowest mapping of the mmap window (where new mmaps go). */
 static int map_in_use(void)
@@ -205,7 +238,7 @@ static int map_in_use(void)
 			b = b + SZ_1G <= whi ? b + SZ_1G : whi;
 			if (i == DUNE_WINDOW_MMAP && lo < lowest_mmap)
 				lowest_mmap = lo;
-			r = map_self_range(a, b);
+			r = map_chunks_once(a, b);
 		}
 	}
 	fclose(f);
@@ -214,7 +247,7 @@ static int map_in_use(void)
 		uint64_t a = lowest_mmap & ~(SZ_1G - 1);
 
 		a = a >= w->hva_base + 4 * SZ_1G ? a - 4 * SZ_1G : w->hva_base;
-		r = map_self_range(a, lowest_mmap & ~(SZ_1G - 1));
+		r = map_chunks_once(a, lowest_mmap & ~(SZ_1G - 1));
 	}
 	return r;
 }

@@ -17,7 +17,7 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug ||
 dir=$build/host-tests
 rm -rf "$dir" && mkdir -p "$dir"
 cp "$build"/tests/* "$top"/test/tap.sh "$top"/test/vm/suite.sh "$top"/test/vm/suite.list "$dir"/
-for s in "$top"/kern/tests/vm_*.sh "$top"/libdune/tests/dune_*.sh; do cp "$s" "$dir/$(basename "$s" .sh)"; done
+for s in "$top"/kern/tests/vm_*.sh "$top"/libdune/tests/dune_*.sh "$top"/bench/tests/bench_*.sh; do cp "$s" "$dir/$(basename "$s" .sh)"; done
 cp "$build"/bin/dune-hello "$dir"/	# libdune's example (dune_example runs it)
 
 export DUNE_KO=$ko
