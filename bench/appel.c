@@ -188,7 +188,6 @@ int main(int argc, char **argv)
 {
 	struct bench b1, b2;
 	struct sigaction sa;
-	int r;
 
 	bench_init(&b1, "appel1", "linux", APPEL1_ITERS, argc, argv);
 	bench_init(&b2, "appel2", "linux", APPEL2_ROUNDS, argc, argv);
@@ -212,11 +211,9 @@ int main(int argc, char **argv)
 	appel2(&b2, linux_prot);
 	signal(SIGSEGV, SIG_DFL);
 
-	r = dune_init_and_enter();
-	if (r) {
-		fprintf(stderr, "dune_init_and_enter failed: %s\n", strerror(-r));
+	if (bench_enter_dune(&b1))
 		return 1;
-	}
+	b2.overhead = b1.overhead;
 	if (dune_prepare())
 		return 1;
 	dune_register_pgflt_handler(pgflt_handler);

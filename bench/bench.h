@@ -12,6 +12,9 @@
  *   bench_done(&b);   subtracts the timer's own cost, sorts, prints the
  *                     RESULT line, writes DIR/<name>-<env>.tsv (raw samples)
  *
+ * The process is pinned to the CPU it started on (bench_init), so both
+ * environments run on the same CPU.
+ *
  * Timing: bench_start() is LFENCE; RDTSC; LFENCE and bench_stop() is
  * RDTSCP; LFENCE (Intel's recommended pair, "How to Benchmark Code
  * Execution Times", 2010), so the measured instructions neither start
@@ -33,12 +36,15 @@
 #define DUNE_BENCH_H
 
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "libdune.h"
 
 struct bench {
 	const char *name;	/* e.g. "getpid" */
@@ -140,7 +146,37 @@ static inline void bench_init(struct bench *b, const char *name, const char *env
 		perror("bench: calloc");
 		exit(1);
 	}
+	/* Linux and Dune on the same CPU: stay where we started (threads and
+	 * children the benchmarks create inherit it). */
+	{
+		int cpu = sched_getcpu();
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		if (cpu >= 0) {
+			CPU_SET(cpu, &set);
+			sched_setaffinity(0, sizeof(set), &set);
+		}
+	}
 	b->overhead = bench_timer_overhead();
+}
+
+/*
+ * The Dune side: enter Dune mode, and measure the empty start/stop pair
+ * again there (VMX non-root), so that its own cost is what is subtracted.
+ * Returns 0, or -errno after saying why on stderr.
+ */
+static inline int bench_enter_dune(struct bench *b)
+{
+	int r = dune_init_and_enter();
+
+	if (r) {
+		fprintf(stderr, "%s: dune_init_and_enter failed: %s%s\n", b->name, strerror(-r),
+			r == -ENOENT ? " (no /dev/dune: is dune.ko loaded?)" : "");
+		return r;
+	}
+	b->overhead = bench_timer_overhead();
+	return 0;
 }
 
 /* A second benchmark in the same program: same options, new name/env. */

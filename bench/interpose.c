@@ -353,18 +353,14 @@ int main(int argc, char **argv)
 {
 	struct bench b;
 	long pid;
-	int r;
 
 	bench_init(&b, "syscall_interpose", "linux", DEFAULT_ITERS, argc, argv);
 	run_ptrace(&b, 0);
 	bench_reset(&b, "syscall_interpose_deny", "linux");
 	run_ptrace(&b, 1);
 
-	r = dune_init_and_enter();
-	if (r) {
-		fprintf(stderr, "dune_init_and_enter failed: %s\n", strerror(-r));
+	if (bench_enter_dune(&b))
 		return 1;
-	}
 	if (setup_ring3(b.iters + b.warmup))
 		return 1;
 	pid = getpid();

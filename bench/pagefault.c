@@ -148,7 +148,6 @@ int main(int argc, char **argv)
 	struct bench b;
 	size_t npages;
 	long scratch;
-	int ret;
 
 	bench_init(&b, "pagefault", "linux", DEFAULT_ITERS, argc, argv);
 	/* The samples, plus room for scratch pages (one per 2 MiB chunk). */
@@ -160,14 +159,8 @@ int main(int argc, char **argv)
 		return 1;
 	region_unmap(&r);
 
-	ret = dune_init_and_enter();
-	if (ret) {
-		fprintf(stderr, "dune_init_and_enter failed: %s%s\n", strerror(-ret),
-			ret == -ENOENT ? " (no /dev/dune: is dune.ko loaded?)" : "");
+	if (bench_enter_dune(&b))
 		return 1;
-	}
-	/* The empty start/stop pair, measured again in VMX non-root. */
-	b.overhead = bench_timer_overhead();
 
 	bench_reset(&b, "pagefault", "dune");
 	if (region_map(&r, npages))

@@ -685,7 +685,6 @@ int main(int argc, char **argv)
 	long mb = env_long("DUNE_BENCH_TOUCH_MB", 64, 2, 1 << 20);
 	int nt = (int)env_long("DUNE_BENCH_THREADS", 16, 1, 4096);
 	struct bench b;
-	int r;
 
 	if (mb % 2)
 		die("DUNE_BENCH_TOUCH_MB=%ld: want an even number (whole 2 MiB pages)", mb);
@@ -704,9 +703,8 @@ int main(int argc, char **argv)
 	bench_enter(&b);
 
 	/* Dune. */
-	r = dune_init_and_enter();
-	if (r)
-		die("dune_init_and_enter failed: %s", strerror(-r));
+	if (bench_enter_dune(&b))
+		return 1;
 	bench_touches(&b, "dune", mb);
 	bench_threads_dune(&b, nt);
 	return 0;

@@ -83,7 +83,6 @@ int main(int argc, char **argv)
 {
 	struct bench b;
 	long pid;
-	int r;
 
 	bench_init(&b, "getpid", "linux", DEFAULT_ITERS, argc, argv);
 	pid = syscall(SYS_getpid);
@@ -91,15 +90,8 @@ int main(int argc, char **argv)
 	/* Native first, in host mode. */
 	run_getpid(&b, pid);
 
-	r = dune_init_and_enter();
-	if (r) {
-		fprintf(stderr, "dune_init_and_enter failed: %s%s\n", strerror(-r),
-			r == -ENOENT ? " (no /dev/dune: is dune.ko loaded?)" : "");
+	if (bench_enter_dune(&b))
 		return 1;
-	}
-	/* The empty start/stop pair, measured again where the Dune side
-	 * runs (VMX non-root), so that its own cost is what is subtracted. */
-	b.overhead = bench_timer_overhead();
 
 	bench_reset(&b, "getpid", "dune");
 	run_getpid(&b, pid);

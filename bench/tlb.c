@@ -472,15 +472,10 @@ int main(int argc, char **argv)
 		goto fail;
 	have2m = r == 0;
 
-	r = dune_init_and_enter();
-	if (r) {
-		fprintf(stderr, "dune_init_and_enter failed: %s%s\n", strerror(-r),
-			r == -ENOENT ? " (no /dev/dune: is dune.ko loaded?)" : "");
+	if (bench_enter_dune(&b)) {
 		restore_hugetlb();
 		return 1;
 	}
-	/* The empty start/stop pair, measured again in VMX non-root. */
-	b.overhead = bench_timer_overhead();
 
 	bench_reset(&b, "tlb_walk_4k", "dune");
 	if (run(&b, &kind4k, len4k, PG) < 0)

@@ -219,16 +219,12 @@ static int run_dune(struct bench *b)
 int main(int argc, char **argv)
 {
 	struct bench b;
-	int r;
 
 	bench_init(&b, "fault_to_handler", "linux", DEFAULT_ITERS, argc, argv);
 	run_linux(&b);
 
-	r = dune_init_and_enter();
-	if (r) {
-		fprintf(stderr, "dune_init_and_enter failed: %s\n", strerror(-r));
+	if (bench_enter_dune(&b))
 		return 1;
-	}
 	bench_reset(&b, "fault_to_handler", "dune");
 	if (run_dune(&b))
 		return 1;
