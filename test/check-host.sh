@@ -25,7 +25,7 @@ grep -q '^dune ' /proc/modules && rmmod dune
 insmod "$ko" || die "insmod $ko failed (see dmesg)"
 # The whole suite, then the tests that unload and load dune.ko (kept out of
 # the main list for the emulator's sake; see test/vm/suite.list).
-{ "$dir/suite.sh" -d "$dir"; echo "suite-rc $?"; "$dir/suite.sh" -d "$dir" -l "$top/test/vm/suite-2.list"; echo "suite-rc $?"; "$dir/suite.sh" -d "$dir" -l "$top/test/vm/suite-3.list"; echo "suite-rc $?"; "$dir/suite.sh" -d "$dir" -l "$top/test/vm/suite-1cpu.list" vm_params vm_kvm_coexist vm_kaslr vm_reload; echo "suite-rc $?"; } 2>&1 | tee "$dir/out.log"
+{ "$dir/suite.sh" -d "$dir"; echo "suite-rc $?"; "$dir/suite.sh" -d "$dir" -l "$top/test/vm/suite-2.list"; echo "suite-rc $?"; "$dir/suite.sh" -d "$dir" -l "$top/test/vm/suite-3.list"; echo "suite-rc $?"; "$dir/suite.sh" -d "$dir" -l "$top/test/vm/suite-1cpu.list" vm_params vm_kvm_coexist vm_kaslr vm_reload bench_smoke; echo "suite-rc $?"; } 2>&1 | tee "$dir/out.log"
 rc=0
 grep -q '^suite-rc [^0]' "$dir/out.log" && rc=1
 grep -q '^dune ' /proc/modules && rmmod dune

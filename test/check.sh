@@ -67,7 +67,7 @@ if [ $unit_only = 0 ]; then
 		# Dune mode on a single CPU too (no migration, preemption by the
 		# tests' own threads): the tests where the CPU count matters, and
 		# the tests that unload and load dune.ko (see suite-1cpu.list).
-		test/vm/run -q -c 1 -t 900 -- /dune/tests/suite.sh -l /dune/tests/suite-1cpu.list \
+		test/vm/run -q -c 1 -t 1500 -- /dune/tests/suite.sh -l /dune/tests/suite-1cpu.list \
 			>"$logs/onecpu.log" 2>&1
 		echo $? >"$logs/onecpu.rc"
 		test/vm/rig_test.sh >"$logs/rig.log" 2>&1
