@@ -48,8 +48,10 @@ VM_PROGS := $(BUILD)/tests/vm_ioctl $(BUILD)/tests/kvm_guest $(GUEST_PROGS) $(LI
 VM_SCRIPTS := $(wildcard kern/tests/vm_*.sh libdune/tests/dune_*.sh bench/tests/bench_*.sh)
 TOOLS := $(BUILD)/bin/dune-info $(BUILD)/bin/dune-hello
 
+include apps/sandbox/sandbox.mk
+
 .PHONY: all deps module vm-module unit tests tools stage check check-unit check-vm \
-	check-host run clean libdune install bench-progs bench
+	check-host run clean libdune install bench-progs bench sandbox-stage
 
 all: libdune tests tools unit
 	@if [ -d "$(KDIR)" ]; then $(MAKE) module; \
@@ -186,7 +188,7 @@ $(BUILD)/bin/dune-info: tools/dune-info.c include/uapi/dune.h
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
 # The tree the emulated machine sees at /dune (and a VT-x host can run from).
-stage: vm-module libdune tests tools bench-progs
+stage: vm-module libdune tests tools bench-progs sandbox
 	@rm -rf $(BUILD)/root && mkdir -p $(BUILD)/root/dune/tests $(BUILD)/root/dune/bin
 	@cp $(BUILD)/vm-kern/kern/dune.ko $(BUILD)/root/dune/
 	@mkdir -p $(BUILD)/root/dune/lib && cp -P $(BUILD)/lib/libdune.so* $(BUILD)/root/dune/lib/
@@ -196,6 +198,7 @@ stage: vm-module libdune tests tools bench-progs
 	@cp $(TOOLS) $(BUILD)/root/dune/bin/
 	@mkdir -p $(BUILD)/root/dune/bench
 	@if [ -n "$(BENCH_PROGS)$(BENCH_SCRIPTS)" ]; then cp $(BENCH_PROGS) $(BENCH_SCRIPTS) $(BUILD)/root/dune/bench/; fi
+	@$(MAKE) --no-print-directory sandbox-stage
 	@echo "staged $(BUILD)/root"
 
 check-unit: unit
@@ -209,7 +212,7 @@ check: deps
 
 # The same suite directly on a real VT-x host, with kern/dune.ko built for the
 # running kernel (run as root; dune.ko is loaded and unloaded by the tests).
-check-host: module libdune tests tools bench-progs
+check-host: module libdune tests tools bench-progs sandbox
 	@bash test/check-host.sh
 
 # The benchmark suite (bench/README.md): in the emulated machine, or natively

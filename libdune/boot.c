@@ -167,8 +167,19 @@ int dune_vm_activate(dune_pte_t *root, unsigned int pcid)
  * Map the 1 GiB chunk of [lo, hi) of the process's memory, skipping page 0
  * (which must never be mapped: it guards the SYSCALL entry, see entry.S).
  */
+/* [excl_lo, excl_hi): never mapped by libdune itself (dune_vm_exclude). */
+static uintptr_t excl_lo, excl_hi;
+
 static int map_self_range(uintptr_t lo, uintptr_t hi)
 {
+	int r;
+
+	if (excl_hi > excl_lo && lo < excl_hi && hi > excl_lo) {
+		r = excl_lo > lo ? map_self_range(lo, excl_lo) : 0;
+		if (!r && hi > excl_hi)
+			r = map_self_range(excl_hi, hi);
+		return r;
+	}
 	if (lo < SZ_2M)
 		lo = SZ_2M;		/* below 2 MiB: on demand, 4 KiB pages, never page 0 */
 	if (hi <= lo)
@@ -280,7 +291,8 @@ int dune_demand_map(uintptr_t addr)
 	uint64_t *t = dune_pgroot;
 	int level, r = -ENOENT;
 
-	if (addr < DUNE_PGSIZE || addr >= (1UL << 47) || dune_va_to_pa((void *)addr) == (uint64_t)-1)
+	if (addr < DUNE_PGSIZE || addr >= (1UL << 47) || dune_va_to_pa((void *)addr) == (uint64_t)-1 ||
+	    (addr >= excl_lo && addr < excl_hi))
 		return -ENOENT;
 	pthread_mutex_lock(&boot_lock);
 	for (level = 4; level >= 1; level--) {
@@ -313,6 +325,26 @@ int dune_demand_map(uintptr_t addr)
 	if (!r)
 		dune_flush_tlb_one((void *)addr);
 	return r;
+}
+
+int dune_vm_exclude(uintptr_t lo, uintptr_t hi)
+{
+	if (lo >= hi || (lo & (DUNE_PGSIZE - 1)) || (hi & (DUNE_PGSIZE - 1)) || hi > (1UL << 47))
+		return -EINVAL;
+	pthread_mutex_lock(&boot_lock);
+	if (dune_ready) {
+		pthread_mutex_unlock(&boot_lock);
+		return -EBUSY;
+	}
+	excl_lo = lo;
+	excl_hi = hi;
+	pthread_mutex_unlock(&boot_lock);
+	return 0;
+}
+
+int dune_device_fd(void)
+{
+	return dune_fd;
 }
 
 /* Make sure [lo, hi) is mapped before a thread depends on it without a
@@ -368,6 +400,17 @@ static int open_dune(void)
 	if (ioctl(fd, DUNE_GET_API_VERSION) != DUNE_API_VERSION) {
 		close(fd);
 		return -ENOTSUP;
+	}
+	/* Out of the way of the program's own descriptors: programs (and a
+	 * sandboxed program's fork children, which reopen it) expect the low
+	 * numbers to be theirs. */
+	{
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, DUNE_DEVICE_FD_MIN);
+
+		if (hi >= 0) {
+			close(fd);
+			fd = hi;
+		}
 	}
 	return fd;
 }
@@ -797,6 +840,7 @@ static void atfork_child(void)
 	struct dune_percpu *pc = dune_self, *r, *next;
 	struct dune_layout l;
 	bool was_guest = pc && pc->in_guest;
+	uint64_t ujmp;
 	int fd;
 
 	pthread_mutex_init(&boot_lock, NULL);
@@ -826,7 +870,13 @@ static void atfork_child(void)
 		return;
 	}
 	dune_fd = fd;
+	/* A fork from a handler of ring-3 code (a sandbox's system-call
+	 * handler) goes on in that handler: its dune_jump_to_user() frame is
+	 * the child's too. */
+	ujmp = pc->ujmp_rsp;
 	fd = dune_enter();
+	if (!fd)
+		pc->ujmp_rsp = ujmp;
 	if (fd)
 		dune_printf("fork child %d stays in host mode: dune_enter failed: %s\n", getpid(),
 			    strerror(-fd));

@@ -93,6 +93,25 @@ int dune_init(bool map_full);
  */
 int dune_enter(void);
 
+/*
+ * dune_vm_exclude - before dune_init(): libdune never maps [lo, hi) by
+ * itself, neither at dune_init() nor on demand; the caller maps what it
+ * wants there (e.g. with DUNE_PERM_U, for ring-3 code: the sandbox), and a
+ * ring-0 fault there goes to the page-fault handler.  One range; a second
+ * call replaces it.  lo and hi 4 KiB aligned.  Returns 0, -EINVAL, or
+ * -EBUSY after dune_init().
+ */
+int dune_vm_exclude(uintptr_t lo, uintptr_t hi);
+
+/*
+ * The descriptor of /dev/dune that libdune holds (close-on-exec), or -1.
+ * libdune keeps it at DUNE_DEVICE_FD_MIN or above when it can, out of the
+ * way of a program's own descriptors; a fork child reopens it (another
+ * number, maybe).
+ */
+#define DUNE_DEVICE_FD_MIN	960
+int dune_device_fd(void);
+
 /* dune_init(false) then dune_enter(). */
 int dune_init_and_enter(void);
 
