@@ -222,11 +222,12 @@ bench: deps
 	@bash bench/bench.sh $(BENCH_ARGS)
 
 # The main job in the emulated machine: what dune.ko offers, the libdune
-# example, then the benchmark suite (its table and figures in
+# example, the sandbox on Debian's bash and busybox and on an attack program
+# (apps/sandbox/demo.sh), then the benchmark suite (its table and figures in
 # build/bench-results/).
 run: deps
 	@$(MAKE) --no-print-directory stage
-	@bash test/vm/run -- sh -c 'dune-info && dune-hello'
+	@bash test/vm/run -- sh -c 'dune-info && dune-hello && sandbox-demo'
 	@bash bench/bench.sh $(BENCH_ARGS)
 
 clean:

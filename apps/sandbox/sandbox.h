@@ -24,6 +24,7 @@
 
 #include "libdune.h"
 #include "policy.h"
+#include "path.h"
 #include "vma.h"
 
 #define SB_LO		0x10000UL		/* 64 KiB (mmap_min_addr) */

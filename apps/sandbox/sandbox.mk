@@ -9,7 +9,7 @@
 #   apps/sandbox/tests/attack_*.c   programs that try to escape (static), for
 #                                   the in-VM tests: /dune/tests/sandbox/
 #   apps/sandbox/tests/sandbox_*.sh in-VM test scripts (TAP): /dune/tests/NAME
-SANDBOX_PURE := apps/sandbox/policy.c apps/sandbox/vma.c apps/sandbox/sysnames.c
+SANDBOX_PURE := apps/sandbox/policy.c apps/sandbox/vma.c apps/sandbox/sysnames.c apps/sandbox/path.c
 SANDBOX_SRC  := $(wildcard apps/sandbox/*.c)
 SANDBOX_HDR  := $(wildcard apps/sandbox/*.h)
 SANDBOX      := $(BUILD)/bin/sandbox
@@ -45,6 +45,7 @@ $(SANDBOX_ATTACKS): $(BUILD)/tests/sandbox/%: apps/sandbox/tests/%.c
 # copies the shared libraries of everything staged).
 sandbox-stage: sandbox
 	@cp $(SANDBOX) $(BUILD)/root/dune/bin/
+	@cp apps/sandbox/demo.sh $(BUILD)/root/dune/bin/sandbox-demo
 	@mkdir -p $(BUILD)/root/dune/share/sandbox $(BUILD)/root/dune/tests/sandbox $(BUILD)/root/dune/debian
 	@cp apps/sandbox/default.policy $(BUILD)/root/dune/share/sandbox/
 	@if [ -n "$(SANDBOX_ATTACKS)" ]; then cp $(SANDBOX_ATTACKS) $(BUILD)/root/dune/tests/sandbox/; fi

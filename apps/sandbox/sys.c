@@ -43,6 +43,7 @@
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/resource.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -211,88 +212,21 @@ static int dir_of(int dirfd, char *out)
 	return 0;
 }
 
-/*
- * Resolve @path (relative to @dirfd) as the kernel would: each symlink
- * followed (the last component only if @follow), "." and ".." taken on the
- * resolved prefix.  Components that do not exist are kept as they are.
- * Returns 0, -ELOOP, -ENAMETOOLONG, -EBADF, -ENOENT (empty path).
- */
+/* @path resolved against the directory @dirfd names (see path.c). */
 static int resolve(int dirfd, const char *path, bool follow, char *out)
 {
-	char rest[2 * PATH_MAX], res[PATH_MAX], tgt[PATH_MAX];
-	size_t rl;
-	int links = 0, r;
+	char base[PATH_MAX];
+	int r;
 
 	if (!path[0])
 		return -ENOENT;
-	if (path[0] == '/') {
-		res[0] = 0;
-	} else {
-		r = dir_of(dirfd, res);
+	base[0] = 0;
+	if (path[0] != '/') {
+		r = dir_of(dirfd, base);
 		if (r)
 			return r;
-		if (!strcmp(res, "/"))
-			res[0] = 0;
 	}
-	if (strlen(path) >= sizeof(rest))
-		return -ENAMETOOLONG;
-	strcpy(rest, path);
-	while (rest[0]) {
-		char *p = rest, comp[NAME_MAX + 1], cand[PATH_MAX];
-		size_t n;
-		struct stat st;
-		bool last;
-
-		while (*p == '/')
-			p++;
-		n = strcspn(p, "/");
-		if (n > NAME_MAX)
-			return -ENAMETOOLONG;
-		memcpy(comp, p, n);
-		comp[n] = 0;
-		p += n;
-		while (*p == '/')
-			p++;
-		last = !*p;
-		memmove(rest, p, strlen(p) + 1);
-		if (!n || !strcmp(comp, "."))
-			continue;
-		if (!strcmp(comp, "..")) {
-			char *s = strrchr(res, '/');
-
-			if (s)
-				*s = 0;
-			continue;
-		}
-		if (snprintf(cand, sizeof(cand), "%s/%s", res, comp) >= (int)sizeof(cand))
-			return -ENAMETOOLONG;
-		if ((!last || follow) && lstat(cand, &st) == 0 && S_ISLNK(st.st_mode)) {
-			ssize_t tl;
-
-			if (++links > 40)
-				return -ELOOP;
-			tl = readlink(cand, tgt, sizeof(tgt) - 1);
-			if (tl <= 0)
-				return -ENOENT;
-			tgt[tl] = 0;
-			rl = strlen(rest);
-			if ((size_t)tl + 1 + rl >= sizeof(rest))
-				return -ENAMETOOLONG;
-			memmove(rest + tl + 1, rest, rl + 1);
-			memcpy(rest, tgt, tl);
-			rest[tl] = '/';
-			if (!rl)
-				rest[tl] = 0;
-			if (tgt[0] == '/')
-				res[0] = 0;
-			continue;
-		}
-		strcpy(res, cand);
-	}
-	if (!res[0])
-		strcpy(res, "/");
-	strcpy(out, res);
-	return 0;
+	return sb_resolve(base, path, follow, out);
 }
 
 /*
@@ -1159,9 +1093,10 @@ static long sb_dispatch(struct call *c)
 		if (a[1] > 65536)
 			return -EINVAL;
 		need(c, 0, a[1] * 8);
-		need(c, 2, a[2] ? 16 : 0);
-		if (c->nr == SYS_ppoll)
+		if (c->nr == SYS_ppoll) {	/* poll's third argument is an int */
+			need(c, 2, a[2] ? 16 : 0);
 			need(c, 3, a[3] ? 8 : 0);
+		}
 		return forward(c);
 	case SYS_select: case SYS_pselect6:
 		if (a[0] > 1024)
@@ -1170,8 +1105,50 @@ static long sb_dispatch(struct call *c)
 		need(c, 2, a[2] ? 128 : 0);
 		need(c, 3, a[3] ? 128 : 0);
 		need(c, 4, a[4] ? 16 : 0);
-		need(c, 5, a[5] ? 16 : 0);
+		if (c->nr == SYS_pselect6)	/* { const sigset_t *, size_t } */
+			need(c, 5, a[5] ? 16 : 0);
 		return forward(c);
+
+	case SYS_mlock: case SYS_munlock:
+		need(c, 0, a[1]);
+		return forward(c);
+	case SYS_mlockall: case SYS_munlockall:
+		return -EPERM;
+	case SYS_sync_file_range:
+		if ((r = fd_ok(a[0])))
+			return r;
+		return forward(c);
+	case SYS_inotify_add_watch:
+		if ((r = fd_ok(a[0])))
+			return r;
+		r = path_call(c, -1, 1, SB_ACC_READ, !(a[2] & IN_DONT_FOLLOW));
+		return r ? r : forward(c);
+	case SYS_inotify_rm_watch:
+		if ((r = fd_ok(a[0])))
+			return r;
+		return forward(c);
+	case SYS_getxattr: case SYS_lgetxattr: case SYS_listxattr: case SYS_llistxattr:
+	case SYS_fgetxattr: case SYS_flistxattr: {
+		bool list = c->nr == SYS_listxattr || c->nr == SYS_llistxattr || c->nr == SYS_flistxattr;
+		bool fdcall = c->nr == SYS_fgetxattr || c->nr == SYS_flistxattr;
+		char name[256];
+
+		need(c, list ? 1 : 2, list ? a[2] : a[3]);
+		if (!list) {
+			if (sb_copy_str(name, a[1], sizeof(name)) < 0) {
+				need(c, 1, 1);
+				return -EFAULT;
+			}
+			a[1] = (uint64_t)name;
+		}
+		if (fdcall) {
+			if ((r = fd_ok(a[0])))
+				return r;
+			return forward(c);
+		}
+		r = path_call(c, -1, 0, SB_ACC_READ, c->nr == SYS_getxattr || c->nr == SYS_listxattr);
+		return r ? r : forward(c);
+	}
 
 	/* ---- paths */
 	case SYS_open: case SYS_creat:
@@ -1348,6 +1325,10 @@ static long sb_dispatch(struct call *c)
 		return -ENOSYS;
 	case SYS_restart_syscall:
 		return -EINTR;
+	case SYS_setpriority:
+		if (a[0] != PRIO_PROCESS || (a[1] && a[1] != (uint64_t)sb.pid))
+			return -EPERM;
+		return forward(c);
 	case SYS_getresuid: case SYS_getresgid:
 		need(c, 0, 4);
 		need(c, 1, 4);
@@ -1497,6 +1478,8 @@ static long sb_dispatch(struct call *c)
 		need(c, 2, a[1]);
 		return forward(c);
 	case SYS_sched_setaffinity:
+		if (a[0] && a[0] != (uint64_t)sb.pid)
+			return -EPERM;
 		if (a[1] > 65536)
 			return -EINVAL;
 		need(c, 2, a[1]);
@@ -1650,7 +1633,10 @@ static const short known_nrs[] = {
 	SYS_sched_getaffinity, SYS_sched_setaffinity, SYS_futex, SYS_socket, SYS_socketpair,
 	SYS_connect, SYS_bind, SYS_sendto, SYS_recvfrom, SYS_accept, SYS_accept4,
 	SYS_getsockname, SYS_getpeername, SYS_sendmsg, SYS_recvmsg, SYS_setsockopt,
-	SYS_getsockopt,
+	SYS_getsockopt, SYS_mlock, SYS_munlock, SYS_mlockall, SYS_munlockall,
+	SYS_sync_file_range, SYS_inotify_add_watch, SYS_inotify_rm_watch, SYS_getxattr,
+	SYS_lgetxattr, SYS_listxattr, SYS_llistxattr, SYS_fgetxattr, SYS_flistxattr,
+	SYS_setpriority,
 };
 
 static bool known(int nr)

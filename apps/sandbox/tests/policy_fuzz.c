@@ -181,24 +181,29 @@ static char *ref_normalize(const char *cwd, const char *path)
 	return out;
 }
 
+static int cmp_rule_path(const void *key, const void *rule)
+{
+	return strcmp(key, ((const struct sb_path_rule *)rule)->path);
+}
+
 /* The access of @q: walk up from @q to "/" looking for a rule for exactly
- * that path (paths are unique: checked before). */
+ * that path, by binary search (the rules are strictly sorted: checked
+ * before). */
 static int ref_access(const struct sb_policy *p, const char *q)
 {
-	size_t n = strlen(q), i;
+	const struct sb_path_rule *r;
+	size_t n = strlen(q);
 	char *b;
 	int a = SB_ACC_NONE;
 
-	if (!normal(q))
+	if (!normal(q) || !p->npaths)
 		return SB_ACC_NONE;
 	b = xmalloc(n + 1);
 	memcpy(b, q, n + 1);
 	for (;;) {
-		for (i = 0; i < p->npaths; i++)
-			if (!strcmp(p->paths[i].path, b))
-				break;
-		if (i < p->npaths) {
-			a = p->paths[i].access;
+		r = bsearch(b, p->paths, p->npaths, sizeof(*p->paths), cmp_rule_path);
+		if (r) {
+			a = r->access;
 			break;
 		}
 		if (!strcmp(b, "/"))
@@ -294,7 +299,7 @@ static void check_valid(const struct sb_policy *p, const char *cwd, size_t nline
 		if (i && strcmp(p->paths[i - 1].path, r->path) >= 0)
 			fail("path rules %zu and %zu not strictly sorted", i - 1, i);
 	}
-	/* Up to 256 rules, spread over all (the reference is quadratic). */
+	/* Up to 256 rules, spread over all (each lookup scans them all). */
 	step = p->npaths / 256 + 1;
 	for (i = 0; i < p->npaths; i += step) {
 		const char *path = p->paths[i].path;
