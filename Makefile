@@ -80,6 +80,9 @@ $(BUILD)/vm-kern/kern/dune.ko: $(KERN_SRC)
 	@echo "built $@ for $(RIG_ABI)"
 
 libdune: $(LIBDUNE_A) $(LIBDUNE_SO) $(BUILD)/lib/libdune.pc
+# The trap path (trap.c) runs before a handler of ring-3 code can save that
+# code's FPU/SSE state: it must not touch those registers itself.
+$(BUILD)/libdune/trap.o: LIBDUNE_CFLAGS += -mgeneral-regs-only
 $(BUILD)/libdune/%.o: libdune/%.c $(LIBDUNE_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(LIBDUNE_CFLAGS) -c -o $@ $<

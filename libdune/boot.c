@@ -711,6 +711,14 @@ static void report_exit(const struct dune_enter *e, const char *what)
 		    (unsigned long long)g->r15);
 }
 
+static dune_ept_cb ept_cb;
+
+int dune_register_ept_handler(dune_ept_cb cb)
+{
+	__atomic_store_n(&ept_cb, cb, __ATOMIC_RELEASE);
+	return 0;
+}
+
 /* The DUNE_ENTER loop, on the host stack (entry.S). */
 long dune_host_loop(struct dune_percpu *pc)
 {
@@ -754,9 +762,15 @@ long dune_host_loop(struct dune_percpu *pc)
 			dune_self = NULL;
 			region_unlink(pc);
 			__dune_unmap_and_exit(pc, DUNE_REGION_SIZE, (int)e->status);
-		case DUNE_EXIT_EPT_VIOLATION:
+		case DUNE_EXIT_EPT_VIOLATION: {
+			dune_ept_cb cb = __atomic_load_n(&ept_cb, __ATOMIC_ACQUIRE);
+			int sig = cb ? cb(e->guest_linear, e->guest_phys, e->exit_qual) : 0;
+
+			if (sig > 0 && sig < 65)
+				dune_kill_self(sig);
 			report_exit(e, "access to memory the process does not have, or a write to read-only memory");
 			dune_kill_self(SIGSEGV);
+		}
 		case DUNE_EXIT_TRIPLE_FAULT:
 			report_exit(e, "triple fault (the IDT or a trap stack is unusable)");
 			dune_kill_self(SIGSEGV);

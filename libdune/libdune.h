@@ -241,6 +241,19 @@ int dune_register_syscall_handler(dune_syscall_cb cb);
 int dune_register_signal_handler(int signum, dune_signal_cb cb);
 
 /*
+ * dune_register_ept_handler - decide what an access to memory the host
+ * cannot back ends in: an EPT violation (beyond the end of a mapped file, a
+ * write to read-only host memory, a hole).  The guest cannot resume from
+ * it; @cb runs in host mode with the guest-linear and guest-physical
+ * addresses and the exit qualification, and returns the signal that ends
+ * the process (as natively, without a report: e.g. SIGBUS for a file
+ * mapping's end), or 0 for the default: a report and SIGSEGV.  NULL
+ * removes it.  Returns 0.
+ */
+typedef int (*dune_ept_cb)(uint64_t guest_linear, uint64_t guest_phys, uint64_t exit_qual);
+int dune_register_ept_handler(dune_ept_cb cb);
+
+/*
  * dune_skip_insn - advance tf->rip past the instruction it points at
  * (decoded with dune_insn_len()).  Returns the length, or -EINVAL when the
  * bytes are not a valid instruction, -EFAULT when they cannot be read.

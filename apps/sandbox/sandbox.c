@@ -318,7 +318,8 @@ static void on_signal(int sig, siginfo_t *info, struct dune_tf *tf)
 	}
 }
 
-/* A fault of ring 3 that Linux turns into a signal. */
+/* A fault of ring 3 that Linux turns into a signal (called between
+ * fpu_save() and fpu_restore(): see the handlers' wrappers below). */
 void sb_force_signal(struct dune_tf *tf, int sig, int code, uint64_t addr)
 {
 	siginfo_t info;
@@ -330,9 +331,7 @@ void sb_force_signal(struct dune_tf *tf, int sig, int code, uint64_t addr)
 	info.si_addr = (void *)addr;
 	if (sb.act[sig].handler <= (uint64_t)SIG_IGN || (host_blocked() & bit))
 		die_by_signal(sig);	/* as Linux: a blocked or ignored fault kills */
-	fpu_save(fpu_area);
 	deliver(tf, sig, &info);
-	fpu_restore(fpu_area);
 }
 
 long sb_sigaction(int sig, uint64_t act, uint64_t oact, size_t sz)
@@ -463,7 +462,7 @@ static bool outside(uint64_t a)
 	return a < SB_LO || a >= SB_HI;
 }
 
-static void on_pgflt(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
+static void pgflt(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 {
 	const struct sb_vma *v;
 
@@ -534,7 +533,7 @@ static const char *privileged_insn(uint64_t rip)
 	return NULL;
 }
 
-static void on_gp(struct dune_tf *tf)
+static void gp(struct dune_tf *tf)
 {
 	const char *what;
 
@@ -546,7 +545,7 @@ static void on_gp(struct dune_tf *tf)
 	sb_force_signal(tf, SIGSEGV, SI_KERNEL, 0);
 }
 
-static void on_ud(struct dune_tf *tf)
+static void ud(struct dune_tf *tf)
 {
 	const char *what;
 
@@ -558,7 +557,7 @@ static void on_ud(struct dune_tf *tf)
 	sb_force_signal(tf, SIGILL, ILL_ILLOPN, tf->rip);
 }
 
-static void on_trap(struct dune_tf *tf)
+static void trap(struct dune_tf *tf)
 {
 	if (!dune_tf_is_user(tf))
 		dune_die(tf, "sandbox: exception %lu in the sandbox", (unsigned long)tf->vector);
@@ -572,8 +571,53 @@ static void on_trap(struct dune_tf *tf)
 	case DUNE_T_NM: sb_force_signal(tf, SIGSEGV, SI_KERNEL, 0); break;
 	default:
 		/* An interrupt vector raised with INT n: as Linux, #GP. */
-		on_gp(tf);
+		gp(tf);
 	}
+}
+
+/*
+ * The handlers libdune calls.  libdune's trap path leaves the FPU/SSE
+ * registers alone (trap.c is built without them), so ring 3's state is
+ * still in them here: save it before any C code of the sandbox runs, and
+ * put it (or what sigreturn/a signal frame made of it) back on the way out.
+ * Ring-0 faults (the loader's, in a system call) must not save: fpu_area
+ * holds the program's state then.
+ */
+static void on_pgflt(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
+{
+	bool user = dune_tf_is_user(tf);
+
+	if (user)
+		fpu_save(fpu_area);
+	pgflt(addr, fec, tf);
+	if (user)
+		fpu_restore(fpu_area);
+}
+
+#define WRAP(name, inner)					\
+	static void name(struct dune_tf *tf)			\
+	{							\
+		bool user = dune_tf_is_user(tf);		\
+								\
+		if (user)					\
+			fpu_save(fpu_area);			\
+		inner(tf);					\
+		if (user)					\
+			fpu_restore(fpu_area);			\
+	}
+WRAP(on_gp, gp)
+WRAP(on_ud, ud)
+WRAP(on_trap, trap)
+
+/* An access of ring 3 that the host cannot back (a file mapping beyond the
+ * file's end): SIGBUS, as natively.  Anything else: libdune's report. */
+static int on_ept(uint64_t linear, uint64_t phys, uint64_t qual)
+{
+	(void)phys;
+	if (!(qual & (1 << 7)) || linear < SB_LO || linear >= SB_HI)
+		return 0;
+	sb_procs_exit();
+	return SIGBUS;
 }
 
 /* ---- loading a program ------------------------------------------------------------- */
@@ -900,6 +944,7 @@ int main(int argc, char **argv)
 		if (c != DUNE_VEC_SIGNAL)
 			dune_register_intr_handler(c, on_trap);
 	dune_register_syscall_handler(on_syscall);
+	dune_register_ept_handler(on_ept);
 	r = dune_enter();
 	if (r)
 		fatal("cannot enter Dune mode: %s", strerror(-r));

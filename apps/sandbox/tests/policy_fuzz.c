@@ -19,7 +19,7 @@
  * a read past its end is a heap-buffer-overflow report.  The working
  * directory (which relative paths are resolved against) is one of four,
  * chosen by the input's length: "/", a plain one, an unnormalised one and
- * one close to PATH_MAX long.
+ * (for 3 lengths in 16) one close to PATH_MAX long.
  *
  * Invariants, on every input:
  *   - the result is 0, -EINVAL or -ENOMEM; on failure the policy is all
@@ -92,14 +92,24 @@ static char long_cwd[PATH_MAX];
 
 static const char *pick_cwd(size_t len)
 {
-	switch (len % 4) {
+	switch (len % 16) {
 	case 0:
+	case 4:
+	case 8:
+	case 12:
 		return "/";
 	case 1:
+	case 5:
+	case 9:
+	case 13:
+	case 15:
 		return "/home/fz/work";
 	case 2:
+	case 6:
+	case 10:
+	case 14:
 		return "//home/./fz/../fz//work/";
-	default:
+	default:	/* 3, 7, 11: long paths are slow to check */
 		if (!long_cwd[0]) {
 			/* "/" and 4000 'd' in components of 100. */
 			size_t i;

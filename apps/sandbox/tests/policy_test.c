@@ -1087,4 +1087,82 @@ TEST(many_rules)
 	free(t);
 }
 
+/* The examples of apps/sandbox/POLICY.md: an indented block that starts
+ * with "    # NAME", unindented; NULL if not found. */
+static char *doc_example(const char *name)
+{
+	FILE *f = fopen("apps/sandbox/POLICY.md", "r");
+	char line[512], head[128], *out;
+	size_t n = 0;
+	int in = 0;
+
+	if (!f)
+		return NULL;
+	out = calloc(1, 8192);
+	snprintf(head, sizeof(head), "    # %s\n", name);
+	while (out && fgets(line, sizeof(line), f)) {
+		if (!in && strcmp(line, head))
+			continue;
+		if (in && strncmp(line, "    ", 4))
+			break;
+		in = 1;
+		n += (size_t)snprintf(out + n, 8192 - n, "%s", line + 4);
+	}
+	fclose(f);
+	if (out && !in) {
+		free(out);
+		out = NULL;
+	}
+	return out;
+}
+
+TEST(policy_md_examples)
+{
+	char *build = doc_example("build.policy"), *client = doc_example("client.policy");
+	struct sb_policy p;
+
+	if (!build || !client)
+		HARNESS_FAIL(1, "no examples in apps/sandbox/POLICY.md (run from the repository root)");
+	ASSERT_EQ(parse(&p, build), 0);
+	EXPECT_EQ(sb_policy_path_access(&p, CWD "/main.c"), SB_ACC_READ);
+	EXPECT_EQ(sb_policy_path_access(&p, CWD), SB_ACC_READ);
+	EXPECT_EQ(sb_policy_path_access(&p, CWD "/out"), SB_ACC_WRITE);
+	EXPECT_EQ(sb_policy_path_access(&p, CWD "/out/main.o"), SB_ACC_WRITE);
+	EXPECT_EQ(sb_policy_path_access(&p, CWD "/outside"), SB_ACC_READ);
+	EXPECT_EQ(sb_policy_path_access(&p, CWD "/.git/config"), SB_ACC_NONE);
+	EXPECT_EQ(sb_policy_path_access(&p, "/usr/bin/cc"), SB_ACC_READ);
+	EXPECT_EQ(sb_policy_path_access(&p, "/tmp/cc123.s"), SB_ACC_NONE);
+	EXPECT_EQ(p.max_procs, 16);
+	EXPECT_EQ(p.sys_action[__NR_ptrace], SB_DENY);
+	EXPECT_EQ(p.sys_errno[__NR_ptrace], EPERM);
+	EXPECT_EQ(p.nnets, 0);
+	sb_policy_free(&p);
+
+	ASSERT_EQ(parse(&p, client), 0);
+	EXPECT_TRUE(net4(&p, SB_NET_CONNECT, "192.0.2.10", 443));
+	EXPECT_TRUE(net6(&p, SB_NET_CONNECT, "::ffff:192.0.2.10", 443));
+	EXPECT_FALSE(net4(&p, SB_NET_CONNECT, "192.0.2.10", 80));
+	EXPECT_FALSE(net4(&p, SB_NET_CONNECT, "192.0.2.11", 443));
+	EXPECT_FALSE(net4(&p, SB_NET_BIND, "192.0.2.10", 443));
+	EXPECT_FALSE(net6(&p, SB_NET_CONNECT, "2001:db8::10", 443));
+	EXPECT_EQ(p.max_procs, 1);
+	EXPECT_EQ(p.sys_action[__NR_execve], SB_KILL);
+	EXPECT_EQ(p.sys_action[__NR_execveat], SB_KILL);
+	EXPECT_EQ(sb_policy_path_access(&p, CWD "/x"), SB_ACC_WRITE);
+	sb_policy_free(&p);
+	free(build);
+	free(client);
+}
+
+/* The messages quoted in POLICY.md are the parser's. */
+TEST(policy_md_messages)
+{
+	REFUSED("read /a\n\nwirte /b\n", "p.policy:3: ", "unknown rule 'wirte'");
+	REFUSED("\n\n\n\n\n\nprocs 0\n", "p.policy:7: ", "procs: '0' is not a number from 1 to 4096");
+	REFUSED("net connect example.com:443\n", "p.policy:1: ",
+		"net connect: 'example.com' is not an IPv4 address, [IPv6 address] or '*'");
+	REFUSED("syscall openat deny EPREM\n", "p.policy:1: ",
+		"syscall openat deny: unknown errno name 'EPREM'");
+}
+
 TEST_MAIN()
