@@ -2,10 +2,10 @@
 /*
  * policy.h - the sandbox's policy: what an untrusted program may do.
  *
- * A policy is data: a small text file (format in apps/sandbox/README.md,
- * "Policy files"), parsed and validated here with line-numbered errors.
- * Pure code (no libdune, no system calls but realpath()/getcwd()-free
- * lexical work): unit-tested and fuzzed on the host.
+ * A policy is data: a small text file (format in apps/sandbox/POLICY.md),
+ * parsed and validated here with line-numbered errors.  Pure code (no
+ * libdune; paths are handled lexically, the only system calls are the
+ * file reads of sb_policy_load()): unit-tested and fuzzed on the host.
  *
  * The format, one rule per line, '#' to the end of a line is a comment,
  * words separated by blanks:
@@ -90,7 +90,8 @@ struct sb_policy {
 /* The built-in default policy's text (what "default" includes):
  * read-only /usr, /lib, /lib64, /bin, /sbin and a few files of /etc that
  * dynamically linked programs read; the working directory read-write;
- * /dev/null read-write, /dev/zero and /dev/urandom readable; no network;
+ * /dev/null read-write, /dev/zero, /dev/random and /dev/urandom readable;
+ * no network;
  * procs 64; every system call the sandbox can check allowed. */
 extern const char sb_default_policy[];
 
@@ -107,7 +108,7 @@ int sb_policy_parse(struct sb_policy *p, const char *name, const char *text, siz
 		    const char *cwd, char *err, size_t errlen);
 
 /* sb_policy_load - read the file @path and parse it (messages as above;
- * an unreadable file: "PATH: strerror").  Files over 1 MiB are refused. */
+ * an unreadable file: "PATH: strerror", -errno; over 1 MiB: -EFBIG). */
 int sb_policy_load(struct sb_policy *p, const char *path, const char *cwd, char *err,
 		   size_t errlen);
 

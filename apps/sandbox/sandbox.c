@@ -906,6 +906,9 @@ int main(int argc, char **argv)
 		fatal("%s", err);
 	if (sb_check_policy_syscalls(err, sizeof(err)))
 		fatal("%s", err);
+	if (!policy && sb_policy_path_access(&sb.pol, "/etc/shadow") >= SB_ACC_READ)
+		fprintf(stderr, "sandbox: warning: the working directory is %s, and the default policy "
+			"lets the program write all of it\n", cwd);
 	r = find_program(argv[optind], sb.exe, sizeof(sb.exe));
 	if (r)
 		fatal("%s: %s", argv[optind], strerror(-r));

@@ -386,4 +386,100 @@ DUNE_TEST(map_full_boot)
 	munmap(p, 8 << 20);
 }
 
+/* dune_vm_exclude(): libdune maps nothing there, at init or on demand; a
+ * ring-0 access faults to the page-fault handler (which maps it here). */
+static volatile uintptr_t excl_fault;
+
+static void excl_pgflt(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
+{
+	uintptr_t page = addr & ~(DUNE_PGSIZE - 1);
+
+	(void)fec;
+	if (excl_fault || dune_vm_map_phys(dune_pgroot, (void *)page, DUNE_PGSIZE,
+					   dune_va_to_pa((void *)page),
+					   DUNE_PERM_R | DUNE_PERM_W))
+		dune_die(tf, "unexpected page fault at %#lx", (unsigned long)addr);
+	excl_fault = addr;
+	dune_flush_tlb_one((void *)addr);
+}
+
+DUNE_TEST(exclude_range_and_device_fd)
+{
+	char *m = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *r;
+	dune_pte_t *pte;
+
+	ASSERT_TRUE(m != MAP_FAILED);
+	r = (char *)(((uintptr_t)m + (2 << 20) - 1) & ~((2UL << 20) - 1));
+	memset(r, 7, 5 << 20);
+	EXPECT_EQ(dune_vm_exclude((uintptr_t)r + 1, (uintptr_t)r + (4 << 20)), -EINVAL);
+	EXPECT_EQ(dune_vm_exclude((uintptr_t)r + (4 << 20), (uintptr_t)r), -EINVAL);
+	ASSERT_EQ(dune_vm_exclude((uintptr_t)r, (uintptr_t)r + (4 << 20)), 0);
+	EXPECT_EQ(dune_device_fd(), -1);
+	ASSERT_EQ(dune_register_pgflt_handler(excl_pgflt), 0);
+	DUNE_ENTER_OR_FAIL();
+	EXPECT_GE(dune_device_fd(), DUNE_DEVICE_FD_MIN);
+	EXPECT_EQ(dune_vm_exclude((uintptr_t)r, (uintptr_t)r + (4 << 20)), -EBUSY);
+	/* Init mapped the neighbours, not the range. */
+	EXPECT_EQ(dune_vm_lookup(dune_pgroot, r - 4096, false, &pte, NULL), 0);
+	EXPECT_TRUE(*pte & DUNE_PTE_P);
+	EXPECT_TRUE(dune_vm_lookup(dune_pgroot, r + (1 << 20), false, &pte, NULL) != 0 ||
+		    !(*pte & DUNE_PTE_P));
+	/* A ring-0 access there reaches the handler (never demand-mapped). */
+	EXPECT_EQ(((volatile char *)r)[(1 << 20) + 5], 7);
+	EXPECT_EQ(excl_fault, (uintptr_t)r + (1 << 20) + 5);
+	EXPECT_EQ(r[(4 << 20) + 5], 7);		/* just above: libdune's */
+	munmap(m, 8 << 20);
+}
+
+/* dune_register_ept_handler(): the signal it returns ends the process. */
+static int ept_cb(uint64_t linear, uint64_t phys, uint64_t qual)
+{
+	char buf[96];
+	int n = snprintf(buf, sizeof(buf), "ept at %#lx qual %#lx\n", (unsigned long)linear,
+			 (unsigned long)qual);
+
+	(void)phys;
+	if (write(2, buf, n) < 0)
+		return 0;
+	return SIGBUS;
+}
+
+static char *ept_page;
+
+static void touch_past_eof(void)
+{
+	char path[] = "/tmp/dune_ept.XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, "x", 1) != 1)
+		_exit(97);
+	unlink(path);
+	ept_page = mmap(NULL, 2 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+	if (ept_page == MAP_FAILED)
+		_exit(96);
+	dune_register_ept_handler(ept_cb);
+	if (dune_init_and_enter())
+		_exit(99);
+	fprintf(stderr, "byte %d\n", ept_page[0]);
+	fprintf(stderr, "past the end %d\n", ((volatile char *)ept_page)[4096]);
+	_exit(0);
+}
+
+DUNE_TEST(ept_handler_chooses_the_signal)
+{
+	char out[512];
+	int st;
+
+	st = run_child_capture(touch_past_eof, out, sizeof(out));
+	diag("status 0x%x, stderr \"%s\"", st, out);
+	ASSERT_TRUE(WIFSIGNALED(st));
+	EXPECT_EQ(WTERMSIG(st), SIGBUS);
+	EXPECT_TRUE(strstr(out, "byte 120") != NULL);
+	EXPECT_TRUE(strstr(out, "past the end") == NULL);
+	EXPECT_TRUE(strstr(out, "ept at 0x") != NULL);
+	/* No report: the handler chose a native death. */
+	EXPECT_TRUE(strstr(out, "access to memory the process does not have") == NULL);
+}
+
 TEST_MAIN()
