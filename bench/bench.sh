@@ -73,6 +73,8 @@ run_emulated() {
 	# This tree's programs and run.sh, whatever was staged before.
 	inject=(-f "$top/bench/run.sh:/dune/bench/run.sh")
 	for f in "${progs[@]}"; do inject+=(-f "$f:/dune/bench/$(basename "$f")"); done
+	# The sandbox that sbwork runs under (run.sh: /dune/bin/sandbox).
+	[ -x "$build/bin/sandbox" ] && inject+=(-f "$build/bin/sandbox:/dune/bin/sandbox")
 	envs=""
 	while IFS='=' read -r k v; do
 		[[ "$k" =~ ^(DUNE_)?BENCH_[A-Z0-9_]+$ ]] || continue
@@ -179,6 +181,9 @@ table() {
 	echo "midpoints where only a range is remembered; appel1/appel2 in the paper's own units)."
 	echo "\"-\": not reported by the paper, or not measured here (enter_* and module_mem_per_thread"
 	echo "have no Linux equivalent)."
+	echo "sandbox_*: an ordinary program (bench/sbwork) natively (\"Linux\") and under apps/sandbox in"
+	echo "ring 3 of a Dune process (\"Dune\"): D/L = sandboxed / native; startup_true and run_compute"
+	echo "are whole runs (spawn to exit), including the sandbox's start-up."
 	if [ $native = 0 ]; then
 		echo "Emulated machine: TSC ticks count emulated instructions (Bochs), not cycles; a VM exit or"
 		echo "a TLB miss costs only the instructions software runs for it.  Compare ratios, not cycles."

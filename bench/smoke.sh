@@ -7,16 +7,26 @@
 #                        min/median/p99 and a sample count, a Dune side for
 #                        every benchmark, and both a Linux and a Dune side for
 #                        the ones that have both (the paper's, the touches,
-#                        thread_kmem)
+#                        thread_kmem, the sandbox's), and every benchmark the
+#                        program must print (sbwork: all six sandbox_*)
 #
-# POSIX sh (busybox).  Needs dune.ko loaded.  Quick sizes unless the
-# environment says otherwise: DUNE_BENCH_TOUCH_MB=8, DUNE_BENCH_ENTER=0:0,16:10.
+# sbwork runs natively and under the sandbox (run.sh): its point fails when
+# the sandbox is missing or any sandboxed run fails.
+#
+# POSIX sh (busybox).  Needs dune.ko loaded, and the sandbox (../bin/sandbox).
+# Quick sizes unless the environment says otherwise: DUNE_BENCH_TOUCH_MB=8,
+# DUNE_BENCH_ENTER=0:0,16:10.
 # Output of the run: BENCH_SMOKE_OUT (default /tmp/bench-smoke).
 here=$(cd "$(dirname "$0")" && pwd)
 out=${BENCH_SMOKE_OUT:-/tmp/bench-smoke}
-progs="syscall pagefault tlb interpose trap appel scale"
+progs="syscall pagefault tlb interpose trap appel scale sbwork"
 both="getpid pagefault tlb_walk_4k syscall_interpose fault_to_handler appel1 appel2
-	touch_fresh_4k touch_fresh_2m touch_reused_2m thread_kmem"
+	touch_fresh_4k touch_fresh_2m touch_reused_2m thread_kmem
+	sandbox_getppid sandbox_write_null sandbox_mmap sandbox_compute
+	sandbox_startup_true sandbox_run_compute"
+# Benchmarks a program must print (PROG:NAME ...).
+need="sbwork:sandbox_getppid sbwork:sandbox_write_null sbwork:sandbox_mmap
+	sbwork:sandbox_compute sbwork:sandbox_startup_true sbwork:sandbox_run_compute"
 DUNE_BENCH_TOUCH_MB=${DUNE_BENCH_TOUCH_MB:-8}
 DUNE_BENCH_ENTER=${DUNE_BENCH_ENTER:-0:0,16:10}
 export DUNE_BENCH_TOUCH_MB DUNE_BENCH_ENTER
@@ -48,9 +58,13 @@ check() {
 	rc=$(cat "$out/log/$1.rc" 2>/dev/null)
 	[ "$rc" = 0 ] || echo "exit status ${rc:-unknown}"
 	[ -f "$log" ] || { echo "no output ($log)"; return; }
-	grep '^RESULT ' "$log" | awk -v both="$both" '
+	grep '^RESULT ' "$log" | awk -v both="$both" -v need="$need" -v prog="$1" '
 		function num(x) { return x ~ /^-?[0-9]+(\.[0-9]+)?$/ }
-		BEGIN { nb = split(both, b, /[ \t\n]+/); for (i = 1; i <= nb; i++) if (b[i] != "") want[b[i]] = 1 }
+		BEGIN {
+			nb = split(both, b, /[ \t\n]+/); for (i = 1; i <= nb; i++) if (b[i] != "") want[b[i]] = 1
+			nn = split(need, b, /[ \t\n]+/)
+			for (i = 1; i <= nn; i++) if (index(b[i], prog ":") == 1) must[substr(b[i], length(prog) + 2)] = 1
+		}
 		{
 			lines++
 			if (NF != 8) { print "malformed: " $0; next }
@@ -65,6 +79,7 @@ check() {
 				if (!((k, "dune") in env)) print k ": no dune result"
 				if ((k in want) && !((k, "linux") in env)) print k ": no linux result"
 			}
+			for (k in must) if (!(k in names)) print k ": missing"
 		}'
 }
 

@@ -143,10 +143,18 @@ static const char *call_name(int nr)
 	return n ? n : "?";
 }
 
+/* The call's name, looked up only when a message needs it. */
+static const char *name_of(struct call *c)
+{
+	if (!c->name)
+		c->name = call_name(c->nr);
+	return c->name;
+}
+
 static void __attribute__((noreturn)) bad_pointer(struct call *c, int i)
 {
 	sb_violation("pointer argument outside the program's memory: %s(arg %d = %#lx)",
-		     c->name, i + 1, (unsigned long)c->a[i]);
+		     name_of(c), i + 1, (unsigned long)c->a[i]);
 }
 
 /* Argument @i points at @len bytes the kernel will read or write. */
@@ -185,7 +193,7 @@ static long deny(struct call *c, long err, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (!sb.quiet)
-		sb_note("%s: %s", c->name, buf);
+		sb_note("%s: %s", name_of(c), buf);
 	c->why = "denied";
 	return err;
 }
@@ -252,7 +260,7 @@ static int path_arg(struct call *c, int i, int dirfd, int acc, bool follow, char
 		c->path_idx = i;
 	if (sb_policy_path_access(&sb.pol, out) < acc) {
 		if (!c->probe && !sb.quiet)
-			sb_note("%s \"%s\"%s%s%s: %s not allowed by the policy", c->name, raw,
+			sb_note("%s \"%s\"%s%s%s: %s not allowed by the policy", name_of(c), raw,
 			strcmp(raw, out) ? " (" : "", strcmp(raw, out) ? out : "",
 			strcmp(raw, out) ? ")" : "", acc == SB_ACC_WRITE ? "writing" : "reading");
 		c->why = "path not allowed";
@@ -1578,7 +1586,7 @@ static long sb_dispatch(struct call *c)
 		return forward(c);
 	}
 	}
-	sb_violation("forbidden system call %s (%d)", c->name, c->nr);
+	sb_violation("forbidden system call %s (%d)", name_of(c), c->nr);
 }
 
 /* The system calls sb_dispatch() has a rule for (a policy may only allow
@@ -1656,7 +1664,7 @@ static void trace(struct call *c, const uint64_t *orig, long r)
 	char buf[PATH_MAX + 512];
 	int n, i;
 
-	n = snprintf(buf, sizeof(buf), "sandbox[%d]: %s(", (int)sb.pid, c->name);
+	n = snprintf(buf, sizeof(buf), "sandbox[%d]: %s(", (int)sb.pid, name_of(c));
 	for (i = 0; i < 4 && n < (int)sizeof(buf) - 64; i++) {
 		if (i == c->path_idx && c->path[0])
 			n += snprintf(buf + n, sizeof(buf) - n, "%s\"%s\"", i ? ", " : "", c->path);
@@ -1691,7 +1699,7 @@ void sb_syscall(struct dune_tf *tf)
 
 	c.tf = tf;
 	c.nr = (int)tf->rax;
-	c.name = call_name(c.nr);
+	c.name = NULL;
 	c.path[0] = c.path2[0] = 0;
 	c.why = NULL;
 	c.path_idx = -1;
@@ -1709,7 +1717,7 @@ void sb_syscall(struct dune_tf *tf)
 		sb_violation("forbidden system call %lu", (unsigned long)tf->rax);
 	act = sb.pol.sys_action[c.nr];
 	if (act == SB_KILL)
-		sb_violation("system call %s, which the policy forbids", c.name);
+		sb_violation("system call %s, which the policy forbids", name_of(&c));
 	if (act == SB_DENY) {
 		r = -(long)(sb.pol.sys_errno[c.nr] ? sb.pol.sys_errno[c.nr] : EPERM);
 		c.why = "policy";
