@@ -367,7 +367,6 @@ long sb_brk(uint64_t addr)
 
 long sb_madvise(uint64_t addr, uint64_t len, int advice)
 {
-	int r;
 
 	switch (advice) {
 	case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
@@ -377,10 +376,13 @@ long sb_madvise(uint64_t addr, uint64_t len, int advice)
 	default:
 		return -EINVAL;
 	}
-	r = check_range(addr, len ? len : 1, "madvise");
-	if (r || !len)
-		return r;
-	if (!sb_vma_covered(&sb.vmas, addr, addr + SB_PAGE_UP(len)))
+	if ((addr & (SB_PAGE - 1)) || SB_PAGE_UP(len) < len)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	/* Advice only: outside the program's mappings, -ENOMEM as natively. */
+	if (addr < SB_LO || addr >= SB_HI || SB_PAGE_UP(len) > SB_HI - addr ||
+	    !sb_vma_covered(&sb.vmas, addr, addr + SB_PAGE_UP(len)))
 		return -ENOMEM;
 	return madvise((void *)addr, len, advice) ? -errno : 0;
 }

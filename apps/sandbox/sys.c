@@ -967,11 +967,23 @@ static long sb_dispatch(struct call *c)
 	case SYS_mprotect: return sb_mprotect(a[0], a[1], (int)a[2]);
 	case SYS_mremap: return sb_mremap(a[0], a[1], a[2], (int)a[3], a[4]);
 	case SYS_madvise: return sb_madvise(a[0], a[1], (int)a[2]);
-	case SYS_msync: case SYS_mincore:
-		need(c, 0, a[1]);
+	case SYS_msync: case SYS_mincore: {
+		/* Queries of the mappings (gnulib probes the stack with
+		 * mincore): outside the program's mappings, -ENOMEM as for an
+		 * unmapped range, whatever the sandbox has there. */
+		uint64_t len = SB_PAGE_UP(a[1]);
+
+		if (a[0] & (SB_PAGE - 1) || len < a[1])
+			return -EINVAL;
+		if (!len)
+			return 0;
+		if (a[0] < SB_LO || a[0] >= SB_HI || len > SB_HI - a[0] ||
+		    !sb_vma_covered(&sb.vmas, a[0], a[0] + len))
+			return -ENOMEM;
 		if (c->nr == SYS_mincore)
-			need(c, 2, (a[1] + SB_PAGE - 1) / SB_PAGE);
+			need(c, 2, len / SB_PAGE);
 		return forward(c);
+	}
 
 	/* ---- descriptors and data */
 	case SYS_read: case SYS_write: case SYS_pread64: case SYS_pwrite64:
