@@ -37,6 +37,26 @@
 
 	.text
 
+/* The System V ABI's callee-saved registers (RBX, RBP, R12-R15), saved on
+ * the stack by the two entry points that return to their caller later
+ * (__dune_enter, __dune_jump_to_user) and restored in reverse order. */
+.macro PUSH_CALLEE_SAVED
+	pushq	%rbp
+	pushq	%rbx
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+.endm
+.macro POP_CALLEE_SAVED
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbx
+	popq	%rbp
+.endm
+
 /* ---- Entering Dune mode ------------------------------------------------
  *
  * int __dune_enter(struct dune_percpu *pc)
@@ -52,12 +72,7 @@
 	.hidden __dune_enter
 	.type __dune_enter, @function
 __dune_enter:
-	pushq	%rbp
-	pushq	%rbx
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	PUSH_CALLEE_SAVED
 	subq	$8, %rsp			/* 16-byte alignment at the call below */
 	movq	%rdi, %r12
 	leaq	1f(%rip), %rax
@@ -70,12 +85,7 @@ __dune_enter:
 1:	/* Dune mode, ring 0, %rdi = pc, interrupts off. */
 	call	dune_guest_boot
 2:	addq	$8, %rsp
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbx
-	popq	%rbp
+	POP_CALLEE_SAVED
 	ret
 	.size __dune_enter, .-__dune_enter
 
@@ -298,12 +308,7 @@ trap_df:
 	.hidden __dune_jump_to_user
 	.type __dune_jump_to_user, @function
 __dune_jump_to_user:
-	pushq	%rbp
-	pushq	%rbx
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	PUSH_CALLEE_SAVED
 	pushfq
 	cli
 	movq	%rsp, %gs:PC_UJMP_RSP
@@ -342,12 +347,7 @@ dune_ret_from_user:
 	movq	$0, %gs:PC_UJMP_RSP
 	movq	$0, %gs:PC_USERMODE
 	popfq
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbx
-	popq	%rbp
+	POP_CALLEE_SAVED
 	ret
 	.size dune_ret_from_user, .-dune_ret_from_user
 
