@@ -133,6 +133,8 @@ struct call {
 	char path2[PATH_MAX];		/* the second (rename, link) */
 	const char *why;		/* why it was refused */
 	int path_idx;			/* argument that held c->path, or -1 */
+	int npins, pins[3];		/* O_PATH descriptors pinning the paths */
+	char pinned[3][320];		/* "/proc/self/fd/N[/last]": what the kernel gets */
 	bool probe;			/* stat/access/readlink: no note when refused */
 };
 
@@ -238,11 +240,143 @@ static int resolve(int dirfd, const char *path, bool follow, char *out)
 }
 
 /*
+ * Paths that no policy opens: a process's memory through /proc (of any
+ * process: the sandbox's is the program's), the physical memory and I/O
+ * devices, and /dev/dune.
+ */
+static bool always_refused(const char *p)
+{
+	static const char *const per_pid[] = { "mem", "pagemap", "map_files", "syscall", "stack" };
+	static const char *const files[] = { "/dev/mem", "/dev/kmem", "/dev/port", "/proc/kcore",
+					     "/dev/dune" };
+	const char *q;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (!strcmp(p, files[i]))
+			return true;
+	if (strncmp(p, "/proc/", 6))
+		return false;
+	q = p + 6;
+	for (n = 0; q[n] >= '0' && q[n] <= '9'; n++)
+		;
+	if (!n || q[n] != '/')
+		return false;
+	q += n + 1;
+	if (!strncmp(q, "task/", 5)) {
+		q += 5;
+		for (n = 0; q[n] >= '0' && q[n] <= '9'; n++)
+			;
+		if (!n || q[n] != '/')
+			return false;
+		q += n + 1;
+	}
+	n = strcspn(q, "/");
+	for (i = 0; i < sizeof(per_pid) / sizeof(per_pid[0]); i++)
+		if (strlen(per_pid[i]) == n && !strncmp(q, per_pid[i], n))
+			return true;
+	return false;
+}
+
+/* @fd moved to the sandbox's descriptors (>= SB_FD_MIN), or -errno. */
+static int fd_high(int fd)
+{
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, SB_FD_MIN);
+	int e = errno;
+
+	close(fd);
+	return hi < 0 ? -e : hi;
+}
+
+/*
+ * Pin the resolved, checked path @path so that the kernel uses exactly what
+ * was checked, whatever another process of the sandbox renames or swaps for
+ * a symlink meanwhile: the object itself (for calls that follow the last
+ * component, when it exists), or its parent directory, opened with
+ * openat2(O_PATH, RESOLVE_NO_SYMLINKS), and named to the kernel through
+ * /proc/self/fd/N (a magic link to that very inode).  @buf gets the string
+ * the kernel will get.  Returns 0, or the error for the program (-EACCES
+ * when a symlink appeared since the check).
+ */
+static int pin(struct call *c, const char *path, bool follow, char *buf, size_t len)
+{
+	struct open_how how;
+	char parent[PATH_MAX];
+	const char *last;
+	int fd;
+
+	if (c->npins >= 3)
+		return -EINVAL;
+	memset(&how, 0, sizeof(how));
+	how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	if (follow) {
+		how.flags = O_PATH | O_CLOEXEC;
+		fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+		if (fd >= 0) {
+			fd = fd_high(fd);
+			if (fd < 0)
+				return fd;
+			c->pins[c->npins++] = fd;
+			snprintf(buf, len, "/proc/self/fd/%d", fd);
+			return 0;
+		}
+		if (errno == ELOOP)
+			goto changed;
+		if (errno != ENOENT)
+			return -errno;
+	}
+	if (!strcmp(path, "/")) {
+		snprintf(buf, len, "/");
+		return 0;
+	}
+	last = strrchr(path, '/') + 1;
+	if (last - path == 1) {
+		strcpy(parent, "/");
+	} else {
+		memcpy(parent, path, last - path - 1);
+		parent[last - path - 1] = 0;
+	}
+	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	fd = syscall(SYS_openat2, AT_FDCWD, parent, &how, sizeof(how));
+	if (fd < 0) {
+		if (errno == ELOOP)
+			goto changed;
+		return -errno;
+	}
+	fd = fd_high(fd);
+	if (fd < 0)
+		return fd;
+	c->pins[c->npins++] = fd;
+	if ((size_t)snprintf(buf, len, "/proc/self/fd/%d/%s", fd, last) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+changed:
+	c->why = "path changed while it was checked";
+	return -EACCES;
+}
+
+static void unpin(struct call *c)
+{
+	while (c->npins > 0)
+		close(c->pins[--c->npins]);
+}
+
+/*
  * Path argument @i of the call (relative to @dirfd), needing @acc: copied,
  * resolved into @out, checked.  Returns 0, or the error for the program
  * (-EACCES when the policy refuses, with a note).
  */
+static int path_arg_pin(struct call *c, int i, int dirfd, int acc, bool follow, char *out,
+			bool pinned);
+
+/* Argument @i: a path, checked and pinned (see pin()) for the kernel. */
 static int path_arg(struct call *c, int i, int dirfd, int acc, bool follow, char *out)
+{
+	return path_arg_pin(c, i, dirfd, acc, follow, out, true);
+}
+
+static int path_arg_pin(struct call *c, int i, int dirfd, int acc, bool follow, char *out,
+			bool pinned)
 {
 	char raw[PATH_MAX];
 	long n = sb_copy_str(raw, c->a[i], sizeof(raw));
@@ -252,6 +386,15 @@ static int path_arg(struct call *c, int i, int dirfd, int acc, bool follow, char
 		if (n == -EFAULT && !sb_range_ok(c->a[i], 1))
 			bad_pointer(c, i);
 		return (int)n;
+	}
+	{
+		/* The program's /proc/self/exe is its own executable, not the
+		 * sandbox (busybox sh runs its applets through it). */
+		char own[48];
+
+		snprintf(own, sizeof(own), "/proc/%d/exe", (int)sb.pid);
+		if (!strcmp(raw, "/proc/self/exe") || !strcmp(raw, own))
+			snprintf(raw, sizeof(raw), "%s", sb.exe);
 	}
 	r = resolve(dirfd, raw, follow, out);
 	if (r)
@@ -266,7 +409,23 @@ static int path_arg(struct call *c, int i, int dirfd, int acc, bool follow, char
 		c->why = "path not allowed";
 		return -EACCES;
 	}
-	c->a[i] = (uint64_t)out;
+	if (always_refused(out)) {
+		if (!c->probe && !sb.quiet)
+			sb_note("%s \"%s\": never allowed (a process's memory, or a device of the machine's)",
+				name_of(c), out);
+		c->why = "never allowed";
+		return -EACCES;
+	}
+	if (pinned) {
+		char *buf = c->pinned[c->npins < 3 ? c->npins : 2];
+
+		r = pin(c, out, follow, buf, sizeof(c->pinned[0]));
+		if (r)
+			return r;
+		c->a[i] = (uint64_t)buf;
+	} else {
+		c->a[i] = (uint64_t)out;
+	}
 	return 0;
 }
 
@@ -544,8 +703,10 @@ static bool shebang(const char *path, char *interp, char *arg)
 static long do_execve(struct call *c, int dirfd, int pi, int ai, int ei, int flags)
 {
 	char **argv = NULL, **envp = NULL, err[512], interp[PATH_MAX], iarg[256], real[PATH_MAX];
+	char exe[PATH_MAX];
 	int argc = 0, envc = 0, r;
 	size_t bytes = 0;
+	struct stat st;
 	long e;
 
 	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
@@ -553,7 +714,12 @@ static long do_execve(struct call *c, int dirfd, int pi, int ai, int ei, int fla
 	r = path_arg(c, pi, dirfd, SB_ACC_READ, !(flags & AT_SYMLINK_NOFOLLOW), c->path);
 	if (r)
 		return r;
-	if (access(c->path, X_OK))
+	if ((flags & AT_SYMLINK_NOFOLLOW) && lstat(c->path, &st) == 0 && S_ISLNK(st.st_mode))
+		return -ELOOP;
+	/* From here on, the file is the pinned one (see pin()). */
+	snprintf(real, sizeof(real), "%s", (const char *)c->a[pi]);
+	snprintf(exe, sizeof(exe), "%s", c->path);
+	if (access(real, X_OK))
 		return -errno;
 	argv = copy_strv(c, ai, &argc, &bytes, &e);
 	if (!argv)
@@ -563,16 +729,21 @@ static long do_execve(struct call *c, int dirfd, int pi, int ai, int ei, int fla
 		free_strv(argv);
 		return e;
 	}
-	strcpy(real, c->path);
 	r = sb_exec_check(real, err, sizeof(err));
 	if (r == -ENOEXEC && shebang(real, interp, iarg)) {
 		/* A script: its interpreter, with the script's path. */
 		char **nv = calloc(argc + 4, sizeof(char *));
 		int k = 0, j;
 
-		r = resolve(AT_FDCWD, interp, true, real);
-		if (!r && sb_policy_path_access(&sb.pol, real) < SB_ACC_READ)
+		r = resolve(AT_FDCWD, interp, true, exe);
+		if (!r && (sb_policy_path_access(&sb.pol, exe) < SB_ACC_READ || always_refused(exe)))
 			r = deny(c, -EACCES, "interpreter \"%s\" not allowed by the policy", interp);
+		if (!r)
+			r = pin(c, exe, true, c->pinned[c->npins < 3 ? c->npins : 2], sizeof(c->pinned[0]));
+		if (!r)
+			snprintf(real, sizeof(real), "%s", c->pinned[c->npins - 1]);
+		if (!r && access(real, X_OK))
+			r = -errno;
 		if (!r)
 			r = sb_exec_check(real, err, sizeof(err));
 		if (!r && !nv)
@@ -599,7 +770,7 @@ static long do_execve(struct call *c, int dirfd, int pi, int ai, int ei, int fla
 		return r;
 	}
 	/* The point of no return: the old image goes. */
-	strcpy(sb.exe, real);
+	strcpy(sb.exe, exe);
 	sb_exec_reset_signals();
 	close_cloexec();
 	r = sb_load(real, argv, argc, envp, envc, c->tf, err, sizeof(err));
@@ -639,11 +810,23 @@ static int sockaddr_arg(struct call *c, int i, uint64_t len, int op, struct sock
 			return deny(c, -EACCES, "abstract or unnamed unix socket address");
 		memcpy(p, u->sun_path, n);
 		p[n] = 0;
-		r = resolve(AT_FDCWD, p, true, c->path2);
+		r = resolve(AT_FDCWD, p, op != SB_NET_BIND, c->path2);
 		if (r)
 			return r;
-		if (sb_policy_path_access(&sb.pol, c->path2) < SB_ACC_WRITE)
+		if (sb_policy_path_access(&sb.pol, c->path2) < SB_ACC_WRITE || always_refused(c->path2))
 			return deny(c, -EACCES, "unix socket \"%s\" not allowed by the policy", p);
+		/* Pinned (see pin()) when the pinned name fits the address given. */
+		{
+			char *pb = c->pinned[c->npins < 3 ? c->npins : 2];
+
+			r = pin(c, c->path2, op != SB_NET_BIND, pb, sizeof(c->pinned[0]));
+			if (r)
+				return r;
+			if (strlen(pb) < n) {
+				memset(u->sun_path, 0, n);
+				memcpy(u->sun_path, pb, strlen(pb));
+			}
+		}
 		break;
 	}
 	case AF_INET:
@@ -842,7 +1025,7 @@ static long do_open(struct call *c, int dirfd, int pi, uint64_t flags, uint64_t 
 
 	if (dirfd != AT_FDCWD && (r = fd_ok(dirfd)))
 		return r;
-	r = path_arg(c, pi, dirfd, open_access(flags), follow, c->path);
+	r = path_arg_pin(c, pi, dirfd, open_access(flags), follow, c->path, false);
 	if (r)
 		return r;
 	memset(&how, 0, sizeof(how));
@@ -1715,6 +1898,7 @@ void sb_syscall(struct dune_tf *tf)
 	c.path[0] = c.path2[0] = 0;
 	c.why = NULL;
 	c.path_idx = -1;
+	c.npins = 0;
 	c.probe = false;
 	switch (c.nr) {
 	case SYS_stat: case SYS_lstat: case SYS_newfstatat: case SYS_statx: case SYS_access:
@@ -1737,6 +1921,7 @@ void sb_syscall(struct dune_tf *tf)
 		if (sb.trace && (c.nr == SYS_exit || c.nr == SYS_exit_group))
 			trace(&c, orig, NO_RETURN_VALUE);
 		r = sb_dispatch(&c);
+		unpin(&c);
 	}
 	/* Interrupted by a signal the program handles with SA_RESTART: run
 	 * the handler, then the call again (as Linux's -ERESTARTSYS). */
