@@ -1117,7 +1117,12 @@ static long do_fcntl(struct call *c)
 		if (c->a[2] >= SB_FD_MIN)
 			return -EINVAL;
 		return new_fd(forward(c));
-	case F_GETFD: case F_SETFD: case F_GETFL: case F_SETFL: case F_GETOWN: case F_SETOWN:
+	case F_SETOWN:
+		/* SIGIO goes to the owner: only this process (kill()'s rule). */
+		if ((int)c->a[2] != 0 && (int)c->a[2] != sb.pid)
+			return deny(c, -EPERM, "SIGIO owner %d is not this process", (int)c->a[2]);
+		return forward(c);
+	case F_GETFD: case F_SETFD: case F_GETFL: case F_SETFL: case F_GETOWN:
 	case F_SETPIPE_SZ: case F_GETPIPE_SZ: case F_ADD_SEALS: case F_GET_SEALS: case F_GETSIG:
 		return forward(c);
 	case F_GETLK: case F_SETLK: case F_SETLKW: case F_OFD_GETLK: case F_OFD_SETLK:
@@ -1767,6 +1772,13 @@ static long sb_dispatch(struct call *c)
 	case SYS_setsockopt:
 		if ((r = fd_ok(a[0])))
 			return r;
+		/* Options whose value holds a pointer the kernel follows (a BPF
+		 * program: it could read the sandbox's memory into a filter
+		 * that SO_GET_FILTER gives back). */
+		if ((int)a[1] == SOL_SOCKET &&
+		    ((int)a[2] == SO_ATTACH_FILTER || (int)a[2] == SO_ATTACH_BPF ||
+		     (int)a[2] == SO_ATTACH_REUSEPORT_CBPF || (int)a[2] == SO_ATTACH_REUSEPORT_EBPF))
+			return deny(c, -EPERM, "socket filters are not allowed");
 		need(c, 3, a[4]);
 		return forward(c);
 	case SYS_getsockopt: {
