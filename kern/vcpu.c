@@ -562,9 +562,49 @@ static void handle_exception_nmi(struct dune_vcpu *v)
 	}
 }
 
+/* CPL = SS.DPL. */
+static bool guest_cpl_nonzero(void)
+{
+	return vmcs_read32(GUEST_SS_AR_BYTES) & (3 << 5);
+}
+
+/* Fault the instruction that exited (it does not complete): @vec, with an
+ * error code of 0 for #GP. */
+static enum exit_action inject_fault(struct dune_vcpu *v, unsigned int vec)
+{
+	v->event_pending = true;
+	v->event_info = vec | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
+	if (vec == X86_TRAP_GP)
+		v->event_info |= INTR_INFO_DELIVER_CODE_MASK;
+	v->event_err = 0;
+	v->event_len = 0;
+	return EXIT_RESUME;
+}
+
 /* Handlers that run with preemption off, right after the exit. */
 static enum exit_action handle_exit_fast(struct dune_vcpu *v)
 {
+	switch (v->exit_reason) {
+	/*
+	 * Privileged instructions from ring 1-3 fault (#GP) before they can
+	 * exit on real hardware (SDM Vol. 3C, 26.1.1); an emulator was seen
+	 * to exit first.  Never run them for ring 3, whatever the CPU does.
+	 */
+	case EXIT_REASON_HLT: case EXIT_REASON_INVD: case EXIT_REASON_INVLPG:
+	case EXIT_REASON_RDPMC: case EXIT_REASON_CR_ACCESS: case EXIT_REASON_DR_ACCESS:
+	case EXIT_REASON_MSR_READ: case EXIT_REASON_MSR_WRITE: case EXIT_REASON_MWAIT_INSTRUCTION:
+	case EXIT_REASON_MONITOR_INSTRUCTION: case EXIT_REASON_GDTR_IDTR:
+	case EXIT_REASON_LDTR_TR: case EXIT_REASON_WBINVD: case EXIT_REASON_XSETBV:
+		if (guest_cpl_nonzero())
+			return inject_fault(v, X86_TRAP_GP);
+		break;
+	/* VMX instructions: the guest has no VMX (CPUID says so): #UD. */
+	case EXIT_REASON_VMCLEAR: case EXIT_REASON_VMLAUNCH: case EXIT_REASON_VMPTRLD:
+	case EXIT_REASON_VMPTRST: case EXIT_REASON_VMREAD: case EXIT_REASON_VMRESUME:
+	case EXIT_REASON_VMWRITE: case EXIT_REASON_VMOFF: case EXIT_REASON_VMON:
+	case EXIT_REASON_INVEPT: case EXIT_REASON_INVVPID: case EXIT_REASON_VMFUNC:
+		return inject_fault(v, X86_TRAP_UD);
+	}
 	switch (v->exit_reason) {
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
 		return EXIT_RESUME;	/* taken when interrupts were enabled */
@@ -591,13 +631,9 @@ static enum exit_action handle_exit_fast(struct dune_vcpu *v)
 	case EXIT_REASON_XSETBV:
 		return handle_xsetbv(v);
 	case EXIT_REASON_VMCALL:
-		/* CPL = SS.DPL.  Not a system call from ring 3: #UD, as without VMX. */
-		if (vmcs_read32(GUEST_SS_AR_BYTES) & (3 << 5)) {
-			v->event_pending = true;
-			v->event_info = X86_TRAP_UD | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
-			v->event_len = 0;
-			return EXIT_RESUME;
-		}
+		/* Not a system call from ring 3: #UD, as without VMX. */
+		if (guest_cpl_nonzero())
+			return inject_fault(v, X86_TRAP_UD);
 		return EXIT_SLOW;
 	case EXIT_REASON_EPT_VIOLATION:
 		return EXIT_SLOW;

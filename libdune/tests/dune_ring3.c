@@ -18,7 +18,7 @@
 __asm__(".pushsection .text\n"
 	".globl r3_start, r3_syscalls, r3_cli, r3_hlt, r3_wrmsr, r3_cr3, r3_io, r3_lgdt\n"
 	".globl r3_vmcall, r3_read, r3_touch, r3_int3, r3_spin, r3_forge_gs, r3_end\n"
-	".globl r3_getpid_loop\n"
+	".globl r3_getpid_loop, r3_dr7, r3_xsetbv, r3_rdmsr, r3_vmread\n"
 	"r3_start:\n"
 	/* getpid; write(arg, msg); getuid (refused); exit(getuid's result) */
 	"r3_syscalls:\n"
@@ -45,6 +45,11 @@ __asm__(".pushsection .text\n"
 	"r3_io: inb $0x80, %al\n ud2\n"
 	"r3_lgdt: lgdt (%rsp)\n ud2\n"
 	"r3_vmcall: movl $39, %eax\n vmcall\n ud2\n"
+	"r3_dr7: xorl %eax, %eax\n movq %rax, %dr7\n ud2\n"
+	"r3_xsetbv: xorl %ecx, %ecx\n xgetbv\n xsetbv\n ud2\n"
+	"r3_rdmsr: movl $0xc0000080, %ecx\n rdmsr\n ud2\n"
+	/* If it ran, the system call after it is counted (nsys). */
+	"r3_vmread: xorl %eax, %eax\n vmread %rax, %rbx\n movl $39, %eax\n syscall\n ud2\n"
 	/* read a word at arg, exit with it */
 	"r3_read:\n"
 	"	movq (%rdi), %rdi\n"
@@ -80,6 +85,7 @@ __asm__(".pushsection .text\n"
 	"r3_end:\n"
 	".popsection\n");
 extern char r3_start[], r3_syscalls[], r3_cli[], r3_hlt[], r3_wrmsr[], r3_cr3[], r3_io[];
+extern char r3_dr7[], r3_xsetbv[], r3_rdmsr[], r3_vmread[];
 extern char r3_lgdt[], r3_vmcall[], r3_read[], r3_touch[], r3_int3[], r3_spin[], r3_forge_gs[];
 extern char r3_end[], r3_getpid_loop[];
 
@@ -210,6 +216,10 @@ DUNE_TEST(ring3_privileged_instructions_caught)
 		{ "wrmsr", r3_wrmsr, DUNE_T_GP }, { "mov to cr3", r3_cr3, DUNE_T_GP },
 		{ "in", r3_io, DUNE_T_GP }, { "lgdt", r3_lgdt, DUNE_T_GP },
 		{ "vmcall", r3_vmcall, DUNE_T_UD },
+		/* These exit to dune.ko under Bochs instead of faulting first:
+		 * the module must fault them for ring 3 itself. */
+		{ "mov to dr7", r3_dr7, DUNE_T_GP }, { "xsetbv", r3_xsetbv, DUNE_T_GP },
+		{ "rdmsr", r3_rdmsr, DUNE_T_GP }, { "vmread", r3_vmread, DUNE_T_UD },
 	};
 	unsigned int i;
 
