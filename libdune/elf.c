@@ -642,28 +642,26 @@ static int map_segment(struct dune_elf *elf, unsigned int i, const Elf64_Phdr *p
 	return 0;
 }
 
-int dune_elf_load(struct dune_elf *elf, uintptr_t lo, uintptr_t hi, uintptr_t hint,
-		  struct dune_elf_image *out)
+/* Where dune_elf_load() would put the image in [lo, hi) from @hint:
+ * *base, or an error (with elf->err). */
+static int elf_place(struct dune_elf *elf, uintptr_t lo, uintptr_t hi, uintptr_t hint,
+		     uint64_t *base)
 {
 	struct elf_state *st;
-	uint64_t span, base, start;
-	unsigned int k;
-	void *m;
-	int ret;
+	uint64_t span, start;
 
 	if (!elf)
 		return -EINVAL;
 	st = elf->priv;
-	if (!st || !out)
+	if (!st)
 		return elf_fail(elf, -EINVAL, "no validated image (dune_elf_open failed?)");
-	memset(out, 0, sizeof(*out));
 	if (lo >= hi || lo % ELF_PG || hi % ELF_PG || hi > ELF_USER_TOP)
 		return elf_fail(elf, -EINVAL, "bad range [0x%llx, 0x%llx)",
 				(unsigned long long)lo, (unsigned long long)hi);
 	span = st->end - st->first;
 	if (st->eh.e_type == ET_EXEC) {
-		base = st->first;
-		if (base < lo || st->end > hi)
+		*base = st->first;
+		if (*base < lo || st->end > hi)
 			return elf_fail(elf, -ERANGE, "ET_EXEC span [0x%llx, 0x%llx) is not inside [0x%llx, 0x%llx)",
 					(unsigned long long)st->first,
 					(unsigned long long)st->end, (unsigned long long)lo,
@@ -675,8 +673,37 @@ int dune_elf_load(struct dune_elf *elf, uintptr_t lo, uintptr_t hi, uintptr_t hi
 			return elf_fail(elf, -ERANGE, "image of 0x%llx bytes does not fit in [0x%llx, 0x%llx) from 0x%llx",
 					(unsigned long long)span, (unsigned long long)lo,
 					(unsigned long long)hi, (unsigned long long)start);
-		base = PG_UP(start);
+		*base = PG_UP(start);
 	}
+	return 0;
+}
+
+int dune_elf_fits(struct dune_elf *elf, uintptr_t lo, uintptr_t hi, uintptr_t hint)
+{
+	uint64_t base;
+
+	return elf_place(elf, lo, hi, hint, &base);
+}
+
+int dune_elf_load(struct dune_elf *elf, uintptr_t lo, uintptr_t hi, uintptr_t hint,
+		  struct dune_elf_image *out)
+{
+	struct elf_state *st;
+	uint64_t span, base;
+	unsigned int k;
+	void *m;
+	int ret;
+
+	if (!elf)
+		return -EINVAL;
+	if (!out)
+		return elf_fail(elf, -EINVAL, "no image to fill in");
+	memset(out, 0, sizeof(*out));
+	ret = elf_place(elf, lo, hi, hint, &base);
+	if (ret)
+		return ret;
+	st = elf->priv;
+	span = st->end - st->first;
 
 	m = mmap((void *)base, span, PROT_NONE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);

@@ -527,6 +527,13 @@ int dune_elf_load(struct dune_elf *elf, uintptr_t lo, uintptr_t hi, uintptr_t hi
 		  struct dune_elf_image *out);
 
 /*
+ * dune_elf_fits - whether dune_elf_load(@elf, lo, hi, hint, ...) would find
+ * room, without mapping anything: 0, -ERANGE (see elf->err), -EINVAL.
+ * (Whether the space is free is only known when loading.)
+ */
+int dune_elf_fits(struct dune_elf *elf, uintptr_t lo, uintptr_t hi, uintptr_t hint);
+
+/*
  * dune_elf_load_program - load the executable at @path and, if it names
  * one, its interpreter (placed after it) inside [lo, hi).  @interp_out
  * gets the interpreter's image (base 0 and entry 0 when there is none).

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite (run by `make check`, after `make deps stage unit`):
 #   1. the host-side unit tests (pure code, ASan + UBSan builds);
-#   2. the in-VM suite (test/vm/suite.list, suite-2.list, suite-3.list) in
-#      three boots of the emulated 2-CPU Intel machine with dune.ko loaded;
+#   2. the in-VM suite (test/vm/suite.list, suite-2.list, suite-3.list, and
+#      the sandbox's suite-4.list, suite-5.list) in five boots of the
+#      emulated 2-CPU Intel machine with dune.ko loaded;
 #   3. two short boots on CPUs that cannot run Dune (a Core 2 with VMX but no
 #      EPT, a Pentium 4 without VMX), where dune.ko must refuse to load;
 #   4. self-tests of the rig: output and status come back, the watchdog
@@ -75,9 +76,10 @@ if [ $unit_only = 0 ]; then
 	) &
 	side=$!
 
-	# The main suite in three boots of the 2-CPU machine (see suite.list:
-	# long 2-CPU runs were seen to stall the emulator).
-	for part in suite suite-2 suite-3; do
+	# The main suite in five boots of the 2-CPU machine (see suite.list:
+	# long 2-CPU runs were seen to stall the emulator); the last two are the
+	# sandbox's (apps/sandbox).
+	for part in suite suite-2 suite-3 suite-4 suite-5; do
 		echo "# === in-VM suite, $part.list: emulated Ivy Bridge, $vm_cpus CPUs (watchdog ${main_timeout}s)"
 		start=$(date +%s)
 		test/vm/run -c "$vm_cpus" -t "$main_timeout" -- /dune/tests/suite.sh \

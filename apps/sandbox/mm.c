@@ -290,18 +290,25 @@ long sb_mremap(uint64_t old, uint64_t oldlen, uint64_t newlen, int flags, uint64
 	if (!v || v->end < old + osz)
 		return -EFAULT;
 	prot = v->prot;
-	if (nsz <= osz) {
-		if (nsz < osz)
-			sb_munmap(old + nsz, osz - nsz);
-		return (long)old;
-	}
 	if (flags & MREMAP_FIXED) {
 		if (!(flags & MREMAP_MAYMOVE))
 			return -EINVAL;
 		r = check_range(newaddr, newlen, "mremap");
 		if (r)
 			return r;
+		if (newaddr < old + osz && old < newaddr + nsz)
+			return -EINVAL;		/* overlapping, as Linux */
+	}
+	if (nsz <= osz && !(flags & MREMAP_FIXED)) {
+		if (nsz < osz)
+			sb_munmap(old + nsz, osz - nsz);
+		return (long)old;
+	}
+	if (flags & MREMAP_FIXED) {
 		at = newaddr;
+		/* Whatever the program had there goes, as with MAP_FIXED. */
+		sb_vma_remove(&sb.vmas, at, at + nsz);
+		dune_vm_unmap(dune_pgroot, (void *)at, nsz);
 	} else if (!sb_vma_overlaps(&sb.vmas, old + osz, old + nsz) && old + nsz <= SB_HI) {
 		at = old;	/* grows in place */
 	} else if (flags & MREMAP_MAYMOVE) {
@@ -380,6 +387,11 @@ long sb_madvise(uint64_t addr, uint64_t len, int advice)
 		return -EINVAL;
 	if (!len)
 		return 0;
+	/* Advice that throws pages away, aimed at the sandbox's memory. */
+	if ((advice == MADV_DONTNEED || advice == MADV_FREE) &&
+	    (addr >= SB_HI || SB_PAGE_UP(len) > SB_HI - addr))
+		sb_violation("madvise(%#lx, %#lx, %s) on the sandbox's memory", (unsigned long)addr,
+			     (unsigned long)len, advice == MADV_FREE ? "MADV_FREE" : "MADV_DONTNEED");
 	/* Advice only: outside the program's mappings, -ENOMEM as natively. */
 	if (addr < SB_LO || addr >= SB_HI || SB_PAGE_UP(len) > SB_HI - addr ||
 	    !sb_vma_covered(&sb.vmas, addr, addr + SB_PAGE_UP(len)))

@@ -230,6 +230,9 @@ static bool setup_frame(struct dune_tf *tf, int sig, const siginfo_t *info)
 	sp -= 128;				/* the red zone */
 	fp = (sp - xsize) & ~63UL;
 	frame = ((fp - sizeof(f)) & ~15UL) - 8;
+	if (sp > SB_HI || !sb_range_ok(frame, sp - frame))
+		sb_violation("signal %d's frame would go to %#lx, in the sandbox's memory (rsp %#lx)",
+			     sig, (unsigned long)frame, (unsigned long)tf->rsp);
 	memset(&f, 0, sizeof(f));
 	f.pretcode = a->restorer;
 	f.uc.uc_stack.ss_sp = (void *)sb.altstack_sp;
@@ -349,9 +352,12 @@ long sb_sigaction(int sig, uint64_t act, uint64_t oact, size_t sz)
 		if (r)
 			return r;
 		if (n.handler > (uint64_t)SIG_IGN) {
-			if (!(n.flags & SA_RESTORER) || !sb_range_ok(n.restorer, 1) ||
-			    !sb_range_ok(n.handler, 1))
-				return -EINVAL;
+			if (n.handler >= SB_HI || ((n.flags & SA_RESTORER) && n.restorer >= SB_HI))
+				sb_violation("signal %d's handler %#lx or restorer %#lx is in the sandbox's "
+					     "memory", sig, (unsigned long)n.handler,
+					     (unsigned long)n.restorer);
+			if (!(n.flags & SA_RESTORER))
+				return -EINVAL;	/* Linux x86-64 needs one too */
 			r = dune_register_signal_handler(sig, on_signal);
 		} else {
 			struct sigaction sa;
@@ -379,6 +385,9 @@ long sb_sigreturn(struct dune_tf *tf)
 	uint8_t *area = fpu_area;
 	uint64_t frame = tf->rsp - 8, mask;
 
+	if (!sb_range_ok(frame, sizeof(f)))
+		sb_violation("rt_sigreturn with its frame at %#lx, in the sandbox's memory",
+			     (unsigned long)frame);
 	if (sb_copy_in(&f, frame, sizeof(f)))
 		die_by_signal(SIGSEGV);
 	if (f.uc.uc_mcontext.fpregs) {
@@ -422,7 +431,8 @@ long sb_sigaltstack(uint64_t ss, uint64_t oss)
 			if (n.ss_size < 2048)
 				return -ENOMEM;
 			if (!sb_range_ok((uint64_t)n.ss_sp, n.ss_size))
-				return -EFAULT;
+				sb_violation("sigaltstack at %#lx, %lu bytes: in the sandbox's memory",
+					     (unsigned long)n.ss_sp, (unsigned long)n.ss_size);
 			sb.altstack_sp = (uint64_t)n.ss_sp;
 			sb.altstack_size = n.ss_size;
 		}
@@ -490,10 +500,19 @@ static void pgflt(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 /* The name of the privileged instruction at @rip, or NULL. */
 static const char *privileged_insn(uint64_t rip)
 {
-	uint8_t b[4] = { 0 };
+	static char intn[32];
+	uint8_t buf[15] = { 0 }, *b = buf;
+	int n;
 
-	if (sb_copy_in(b, rip, 4) && sb_copy_in(b, rip, 1))
+	for (n = 15; n > 0 && sb_copy_in(buf, rip, n); n--)
+		;
+	if (!n)
 		return NULL;
+	/* Legacy and REX prefixes. */
+	while (b < buf + 14 && (*b == 0x66 || *b == 0x67 || *b == 0xf2 || *b == 0xf3 ||
+				*b == 0x2e || *b == 0x36 || *b == 0x3e || *b == 0x26 ||
+				*b == 0x64 || *b == 0x65 || *b == 0xf0 || (*b & 0xf0) == 0x40))
+		b++;
 	switch (b[0]) {
 	case 0xfa: return "cli";
 	case 0xfb: return "sti";
@@ -502,32 +521,72 @@ static const char *privileged_insn(uint64_t rip)
 	case 0xe6: case 0xe7: case 0xee: case 0xef: return "out";
 	case 0x6c: case 0x6d: return "ins";
 	case 0x6e: case 0x6f: return "outs";
-	case 0xcf: return "iret";
+	case 0xcf: return "iret to another privilege level";
+	case 0xca: case 0xcb: return "far return to another privilege level";
+	case 0xea: return "far jump";
+	case 0x9a: return "far call";
+	case 0x8e: return "mov to a segment register";
+	case 0xcd:
+		if (b[1] == 0x80)
+			return "int 0x80 (32-bit system call)";
+		snprintf(intn, sizeof(intn), "int 0x%02x", b[1]);
+		return intn;
+	case 0xff:
+		if (((b[1] >> 3) & 7) == 3) return "far call";
+		if (((b[1] >> 3) & 7) == 5) return "far jump";
+		return NULL;
 	case 0x0f:
 		switch (b[1]) {
 		case 0x01:
+			if (b[2] >= 0xc0) {	/* mod 3: one instruction per byte */
+				switch (b[2]) {
+				case 0xc1: return "vmcall";
+				case 0xc2: return "vmlaunch";
+				case 0xc3: return "vmresume";
+				case 0xc4: return "vmxoff";
+				case 0xc8: return "monitor";
+				case 0xc9: return "mwait";
+				case 0xca: return "clac";
+				case 0xcb: return "stac";
+				case 0xd1: return "xsetbv";
+				case 0xd4: return "vmfunc";
+				case 0xf8: return "swapgs";
+				}
+				if (((b[2] >> 3) & 7) == 6) return "lmsw";
+				return NULL;
+			}
 			switch ((b[2] >> 3) & 7) {
 			case 2: return "lgdt";
 			case 3: return "lidt";
 			case 6: return "lmsw";
 			case 7: return "invlpg";
 			}
-			if (b[2] == 0xc1 || b[2] == 0xd4) return "vmcall";
-			if (b[2] == 0xf8) return "swapgs";
 			return NULL;
-		case 0x00: return ((b[2] >> 3) & 7) >= 2 ? "lldt/ltr" : NULL;
+		case 0x00: return ((b[2] >> 3) & 7) == 2 ? "lldt" : ((b[2] >> 3) & 7) == 3 ? "ltr" : NULL;
 		case 0x06: return "clts";
+		case 0x07: return "sysret";
 		case 0x08: return "invd";
 		case 0x09: return "wbinvd";
-		case 0x20: case 0x21: return "mov from a control/debug register";
+		case 0x20: return "mov from a control register";
+		case 0x21: return "mov from a debug register";
 		case 0x22: return (b[2] & 0x38) == 0x18 ? "mov to cr3" : "mov to a control register";
 		case 0x23: return "mov to a debug register";
 		case 0x30: return "wrmsr";
 		case 0x32: return "rdmsr";
 		case 0x33: return "rdpmc";
+		case 0x34: return "sysenter";
 		case 0x35: return "sysexit";
-		case 0x07: return "sysret";
-		case 0x78: case 0x79: return "vmx instruction";
+		case 0x78: return "vmread";
+		case 0x79: return "vmwrite";
+		case 0xc7:
+			if (((b[2] >> 3) & 7) == 6) return "vmxon/vmclear/vmptrld";
+			if (((b[2] >> 3) & 7) == 7 && b[2] < 0xc0) return "vmptrst";
+			return NULL;
+		case 0x38:
+			if (b[2] == 0x80) return "invept";
+			if (b[2] == 0x81) return "invvpid";
+			if (b[2] == 0x82) return "invpcid";
+			return NULL;
 		}
 	}
 	return NULL;
@@ -720,8 +779,15 @@ int sb_exec_check(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", r == -ENOEXEC ? dune_elf_error(&e) : strerror(-r));
 		return r;
 	}
+	/* It must fit the program's memory, where sb_load() will put it. */
+	r = dune_elf_fits(&e, SB_LO, SB_STACK_TOP - SB_STACK_SIZE - SB_PAGE, SB_PROG_BASE);
+	if (r) {
+		snprintf(err, errlen, "does not fit the sandbox's program memory [%#lx, %#lx): %s",
+			 SB_LO, SB_STACK_TOP - SB_STACK_SIZE - SB_PAGE, dune_elf_error(&e));
+		r = -ENOEXEC;
+	}
 	dune_elf_close(&e);
-	return 0;
+	return r;
 }
 
 static int load_one(const char *path, uintptr_t hint, struct dune_elf_image *img, char *err,

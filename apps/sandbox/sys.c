@@ -101,7 +101,8 @@ int sb_copy_out(uint64_t dst, const void *src, size_t len)
 }
 
 /* A NUL-terminated string of at most @max bytes (with the NUL): its length,
- * -EFAULT, or -ENAMETOOLONG. */
+ * -EFAULT, -ENAMETOOLONG, or -ERANGE when it runs on past the program's
+ * memory without a NUL (a string the kernel would read into the sandbox's). */
 long sb_copy_str(char *dst, uint64_t src, size_t max)
 {
 	size_t n = 0;
@@ -112,6 +113,8 @@ long sb_copy_str(char *dst, uint64_t src, size_t max)
 
 		if (chunk > max - n)
 			chunk = max - n;
+		if (src + n >= SB_HI && src < SB_HI)
+			return -ERANGE;	/* runs on into the sandbox's memory */
 		if (sb_copy_in(dst + n, src + n, chunk))
 			return -EFAULT;
 		z = memchr(dst + n, 0, chunk);
@@ -383,7 +386,7 @@ static int path_arg_pin(struct call *c, int i, int dirfd, int acc, bool follow, 
 	int r;
 
 	if (n < 0) {
-		if (n == -EFAULT && !sb_range_ok(c->a[i], 1))
+		if (n == -ERANGE || (n == -EFAULT && !sb_range_ok(c->a[i], 1)))
 			bad_pointer(c, i);
 		return (int)n;
 	}
@@ -402,7 +405,11 @@ static int path_arg_pin(struct call *c, int i, int dirfd, int acc, bool follow, 
 	if (out == c->path)
 		c->path_idx = i;
 	if (sb_policy_path_access(&sb.pol, out) < acc) {
-		if (!c->probe && !sb.quiet)
+		struct stat st;
+
+		/* Probes (stat, access, ...) of paths that do not exist, such as
+		 * a PATH search, are refused silently. */
+		if ((!c->probe || lstat(out, &st) == 0) && !sb.quiet)
 			sb_note("%s \"%s\"%s%s%s: %s not allowed by the policy", name_of(c), raw,
 			strcmp(raw, out) ? " (" : "", strcmp(raw, out) ? out : "",
 			strcmp(raw, out) ? ")" : "", acc == SB_ACC_WRITE ? "writing" : "reading");
@@ -632,7 +639,7 @@ static char **copy_strv(struct call *c, int i, int *count, size_t *bytes, long *
 		len = sb_copy_str(s, p, 128 << 10);
 		if (len < 0) {
 			free(s);
-			if (len == -EFAULT && !sb_range_ok(p, 1))
+			if (len == -ERANGE || (len == -EFAULT && !sb_range_ok(p, 1)))
 				bad_pointer(c, i);
 			*err = len == -ENAMETOOLONG ? -E2BIG : len;
 			break;
@@ -993,7 +1000,10 @@ static long do_iov(struct call *c, int vi, int ci)
 	}
 	for (k = 0; k < n; k++)
 		if (!sb_range_ok((uint64_t)iov[k].iov_base, iov[k].iov_len))
-			bad_pointer(c, vi);
+			sb_violation("pointer argument outside the program's memory: %s(arg %d = %#lx: "
+				     "iov[%lu] = { %#lx, %lu })", name_of(c), vi + 1,
+				     (unsigned long)c->a[vi], (unsigned long)k,
+				     (unsigned long)iov[k].iov_base, (unsigned long)iov[k].iov_len);
 	c->a[vi] = (uint64_t)iov;
 	r = syscall(c->nr, c->a[0], c->a[1], c->a[2], c->a[3], c->a[4], c->a[5]);
 	free(iov);
@@ -1265,7 +1275,10 @@ static long sb_dispatch(struct call *c)
 	case SYS_memfd_create: {
 		char name[256];
 
-		if (sb_copy_str(name, a[0], sizeof(name)) < 0) {
+		switch (sb_copy_str(name, a[0], sizeof(name))) {
+		case -ERANGE:
+			bad_pointer(c, 0);
+		case -EFAULT: case -ENAMETOOLONG:
 			need(c, 0, 1);
 			return -EFAULT;
 		}
@@ -1343,9 +1356,13 @@ static long sb_dispatch(struct call *c)
 
 		need(c, list ? 1 : 2, list ? a[2] : a[3]);
 		if (!list) {
-			if (sb_copy_str(name, a[1], sizeof(name)) < 0) {
+			long n = sb_copy_str(name, a[1], sizeof(name));
+
+			if (n == -ERANGE)
+				bad_pointer(c, 1);
+			if (n < 0) {
 				need(c, 1, 1);
-				return -EFAULT;
+				return n == -ENAMETOOLONG ? -ERANGE : -EFAULT;
 			}
 			a[1] = (uint64_t)name;
 		}
@@ -1448,7 +1465,10 @@ static long sb_dispatch(struct call *c)
 		char tgt[PATH_MAX];
 		int li = c->nr == SYS_symlink ? 1 : 2;
 
-		if (sb_copy_str(tgt, a[0], sizeof(tgt)) < 0) {
+		switch (sb_copy_str(tgt, a[0], sizeof(tgt))) {
+		case -ERANGE:
+			bad_pointer(c, 0);
+		case -EFAULT: case -ENAMETOOLONG:
 			need(c, 0, 1);
 			return -EFAULT;
 		}
@@ -1704,12 +1724,15 @@ static long sb_dispatch(struct call *c)
 
 	/* ---- sockets */
 	case SYS_socket:
+		/* Creating one is harmless: where it may go is checked at
+		 * connect, bind and sendto.  Raw sockets need none of those to
+		 * see or send traffic: never. */
 		switch ((int)a[0]) {
 		case AF_UNIX:
 			break;
 		case AF_INET: case AF_INET6:
-			if (!sb.pol.nnets)
-				return deny(c, -EACCES, "network sockets are not allowed by the policy");
+			if ((a[1] & 0xf) == SOCK_RAW || (a[1] & 0xf) == SOCK_PACKET)
+				return deny(c, -EPERM, "raw sockets are not allowed");
 			break;
 		default:
 			return deny(c, -EAFNOSUPPORT, "socket family %d is not allowed", (int)a[0]);
@@ -1866,27 +1889,102 @@ static bool known(int nr)
 
 /* ---- trace ---------------------------------------------------------------------------------------- */
 
+/*
+ * How --trace shows a call's arguments, strace-style: one letter per
+ * argument.  d: int; u: unsigned; x: hex; p: pointer; f: directory fd
+ * (AT_FDCWD); s: a path (the resolved one); o: open flags; m: octal mode.
+ * Calls not listed show three arguments in hex.
+ */
+static const char *const trace_fmt[SB_MAX_NR] = {
+	[SYS_read] = "dpu", [SYS_write] = "dpu", [SYS_open] = "som", [SYS_close] = "d",
+	[SYS_stat] = "sp", [SYS_fstat] = "dp", [SYS_lstat] = "sp", [SYS_poll] = "pud",
+	[SYS_lseek] = "ddd", [SYS_mmap] = "puxxdx", [SYS_mprotect] = "pux", [SYS_munmap] = "pu",
+	[SYS_brk] = "p", [SYS_rt_sigaction] = "dppu", [SYS_rt_sigprocmask] = "dppu",
+	[SYS_ioctl] = "dxp", [SYS_pread64] = "dpud", [SYS_pwrite64] = "dpud", [SYS_readv] = "dpu",
+	[SYS_writev] = "dpu", [SYS_access] = "sx", [SYS_pipe] = "p", [SYS_dup] = "d",
+	[SYS_dup2] = "dd", [SYS_getpid] = "", [SYS_getppid] = "", [SYS_gettid] = "",
+	[SYS_getuid] = "", [SYS_geteuid] = "", [SYS_getgid] = "", [SYS_getegid] = "",
+	[SYS_clone] = "xp", [SYS_fork] = "", [SYS_vfork] = "", [SYS_execve] = "spp",
+	[SYS_exit] = "d", [SYS_exit_group] = "d", [SYS_wait4] = "dpxp", [SYS_kill] = "dd",
+	[SYS_uname] = "p", [SYS_fcntl] = "ddx", [SYS_getdents64] = "dpu", [SYS_getcwd] = "pu",
+	[SYS_chdir] = "s", [SYS_fchdir] = "d", [SYS_rename] = "sp", [SYS_mkdir] = "sm",
+	[SYS_rmdir] = "s", [SYS_unlink] = "s", [SYS_readlink] = "spu", [SYS_chmod] = "sm",
+	[SYS_umask] = "m", [SYS_arch_prctl] = "xp", [SYS_set_tid_address] = "p",
+	[SYS_openat] = "fsom", [SYS_mkdirat] = "fsm", [SYS_newfstatat] = "fspx",
+	[SYS_unlinkat] = "fsx", [SYS_readlinkat] = "fspu", [SYS_faccessat] = "fsx",
+	[SYS_faccessat2] = "fsxx", [SYS_statx] = "fsxxp", [SYS_pipe2] = "px", [SYS_dup3] = "ddx",
+	[SYS_prlimit64] = "ddpp", [SYS_getrandom] = "pux", [SYS_rt_sigreturn] = "",
+	[SYS_socket] = "ddd", [SYS_connect] = "dpu", [SYS_bind] = "dpu", [SYS_sendto] = "dpuxpu",
+	[SYS_recvfrom] = "dpuxpp", [SYS_nanosleep] = "pp", [SYS_clock_gettime] = "dp",
+	[SYS_set_robust_list] = "pu", [SYS_rseq] = "pudx", [SYS_futex] = "pxdppd",
+	[SYS_madvise] = "pud", [SYS_mremap] = "puuxp", [SYS_tgkill] = "ddd", [SYS_tkill] = "dd",
+	[SYS_sigaltstack] = "pp", [SYS_prctl] = "dxxxx", [SYS_sysinfo] = "p",
+};
+
+static int trace_arg(char *b, size_t len, struct call *c, int i, char k, uint64_t v)
+{
+	static const struct { int bit; const char *name; } ofl[] = {
+		{ O_CREAT, "O_CREAT" }, { O_EXCL, "O_EXCL" }, { O_NOCTTY, "O_NOCTTY" },
+		{ O_TRUNC, "O_TRUNC" }, { O_APPEND, "O_APPEND" }, { O_NONBLOCK, "O_NONBLOCK" },
+		{ O_DIRECTORY, "O_DIRECTORY" }, { O_NOFOLLOW, "O_NOFOLLOW" },
+		{ O_CLOEXEC, "O_CLOEXEC" }, { O_PATH, "O_PATH" },
+	};
+	const char *sep = i ? ", " : "";
+	int n;
+	size_t j;
+
+	switch (k) {
+	case 's':
+		if (i == c->path_idx && c->path[0])
+			return snprintf(b, len, "%s\"%s\"", sep, c->path);
+		return snprintf(b, len, "%s%#lx", sep, (unsigned long)v);
+	case 'f':
+		if ((int)v == AT_FDCWD)
+			return snprintf(b, len, "%sAT_FDCWD", sep);
+		return snprintf(b, len, "%s%d", sep, (int)v);
+	case 'd':
+		return snprintf(b, len, "%s%d", sep, (int)v);
+	case 'u':
+		return snprintf(b, len, "%s%lu", sep, (unsigned long)v);
+	case 'm':
+		return snprintf(b, len, "%s%#o", sep, (unsigned int)v);
+	case 'p':
+		return v ? snprintf(b, len, "%s%#lx", sep, (unsigned long)v) :
+			   snprintf(b, len, "%sNULL", sep);
+	case 'o':
+		n = snprintf(b, len, "%s%s", sep, (v & O_ACCMODE) == O_RDONLY ? "O_RDONLY" :
+			     (v & O_ACCMODE) == O_WRONLY ? "O_WRONLY" : "O_RDWR");
+		for (j = 0; j < sizeof(ofl) / sizeof(ofl[0]) && n < (int)len; j++)
+			if ((v & ofl[j].bit) == (uint64_t)ofl[j].bit)
+				n += snprintf(b + n, len - n, "|%s", ofl[j].name);
+		return n;
+	default:
+		return snprintf(b, len, "%s%#lx", sep, (unsigned long)v);
+	}
+}
+
 static void trace(struct call *c, const uint64_t *orig, long r)
 {
 	char buf[PATH_MAX + 512];
+	const char *fmt = c->nr >= 0 && c->nr < SB_MAX_NR ? trace_fmt[c->nr] : NULL;
 	int n, i;
 
+	if (!fmt)
+		fmt = "xxx";
 	n = snprintf(buf, sizeof(buf), "sandbox[%d]: %s(", (int)sb.pid, name_of(c));
-	for (i = 0; i < 4 && n < (int)sizeof(buf) - 64; i++) {
-		if (i == c->path_idx && c->path[0])
-			n += snprintf(buf + n, sizeof(buf) - n, "%s\"%s\"", i ? ", " : "", c->path);
-		else if ((int64_t)orig[i] < 0 && (int64_t)orig[i] > -4096)
-			n += snprintf(buf + n, sizeof(buf) - n, "%s%ld", i ? ", " : "", (long)orig[i]);
-		else if (orig[i] < 0x10000)
-			n += snprintf(buf + n, sizeof(buf) - n, "%s%lu", i ? ", " : "", (unsigned long)orig[i]);
-		else
-			n += snprintf(buf + n, sizeof(buf) - n, "%s%#lx", i ? ", " : "", (unsigned long)orig[i]);
+	for (i = 0; fmt[i] && i < 6 && n < (int)sizeof(buf) - 128; i++) {
+		/* open's mode only matters with O_CREAT/O_TMPFILE. */
+		if (fmt[i] == 'm' && i > 0 && fmt[i - 1] == 'o' && !(orig[i - 1] & (O_CREAT | __O_TMPFILE)))
+			break;
+		n += trace_arg(buf + n, sizeof(buf) - n, c, i, fmt[i], orig[i]);
 	}
 	if (r == NO_RETURN_VALUE)
 		n += snprintf(buf + n, sizeof(buf) - n, ") = ?");
 	else if (r < 0 && r > -4096)
 		n += snprintf(buf + n, sizeof(buf) - n, ") = -%s%s%s%s", sb_errno_name((int)-r) ?: "E?",
 			      c->why ? " (" : "", c->why ? c->why : "", c->why ? ")" : "");
+	else if (r >= 0x10000)
+		n += snprintf(buf + n, sizeof(buf) - n, ") = %#lx", r);
 	else
 		n += snprintf(buf + n, sizeof(buf) - n, ") = %ld", r);
 	if (n >= (int)sizeof(buf) - 1)

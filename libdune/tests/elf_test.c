@@ -445,6 +445,12 @@ TEST(erange_and_einval)
 	ASSERT_EQ(dune_elf_open_mem(&elf, im.buf, im.len), 0);
 	EXPECT_EQ(dune_elf_load(&elf, v, v + SPAN - PG, 0, &out), -ERANGE);
 	diag("%s", dune_elf_error(&elf));
+	/* dune_elf_fits() answers the same, mapping nothing. */
+	EXPECT_EQ(dune_elf_fits(&elf, v, v + SPAN - PG, 0), -ERANGE);
+	EXPECT_EQ(dune_elf_fits(&elf, v, v + SPAN, 0), 0);
+	EXPECT_EQ(dune_elf_fits(&elf, v, v + SPAN, v + PG), -ERANGE);
+	EXPECT_EQ(dune_elf_fits(&elf, v, v, 0), -EINVAL);
+	EXPECT_TRUE(range_unmapped(v, v + (4 << 20)));
 	EXPECT_EQ(dune_elf_load(&elf, v, v, 0, &out), -EINVAL);
 	EXPECT_EQ(dune_elf_load(&elf, v + 1, v + SPAN * 2, 0, &out), -EINVAL);
 	EXPECT_EQ(dune_elf_load(&elf, v, v + SPAN * 2 + 1, 0, &out), -EINVAL);
@@ -461,7 +467,10 @@ TEST(erange_and_einval)
 	diag("%s", dune_elf_error(&elf));
 	EXPECT_EQ(dune_elf_load(&elf, v, v + 0x100000 + SPAN - PG, 0, &out), -ERANGE);
 	EXPECT_EQ(dune_elf_load(&elf, v + 0x200000, v + (4 << 20), 0, &out), -ERANGE);
+	EXPECT_EQ(dune_elf_fits(&elf, v + 0x101000, v + (4 << 20), 0), -ERANGE);
+	EXPECT_EQ(dune_elf_fits(&elf, v, v + (4 << 20), 0), 0);
 	dune_elf_close(&elf);
+	EXPECT_EQ(dune_elf_fits(&elf, v, v + (4 << 20), 0), -EINVAL);	/* closed */
 	EXPECT_TRUE(range_unmapped(v, v + (4 << 20)));
 }
 

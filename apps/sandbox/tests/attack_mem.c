@@ -265,8 +265,12 @@ int main(int argc, char **argv)
 		a = outside('w');
 		trying("mremap(page, 4096, 4096, MREMAP_FIXED, ADDR) with ADDR", a);
 		r = syscall(SYS_mremap, p, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, a);
-		if (r != -1)
+		if ((unsigned long)r == a)
 			escaped("mremap moved a page over the sandbox's memory: 0x%lx", r);
+		if (r != -1) {
+			printf("attack_mem mremap: MREMAP_FIXED ignored: moved to 0x%lx\n", r);
+			return 0;
+		}
 		printf("attack_mem mremap: refused: %s\n", strerror(errno));
 		return 0;
 	} else if (!strcmp(mode, "fs-high")) {

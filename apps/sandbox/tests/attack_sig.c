@@ -185,7 +185,10 @@ int main(int argc, char **argv)
 	if (!strncmp(mode, "sigreturn-", 10) && strcmp(mode, "sigreturn-frame")) {
 		unsigned short cs;
 
-		target = !strcmp(mode, "sigreturn-rip") ? outside('x') : outside('w');
+		if (!strcmp(mode, "sigreturn-rip"))
+			target = outside('x');
+		else if (!strcmp(mode, "sigreturn-rsp"))
+			target = outside('w');
 		sa.sa_sigaction = tamper;
 		sa.sa_flags = SA_SIGINFO;
 		sigaction(SIGUSR1, &sa, NULL);

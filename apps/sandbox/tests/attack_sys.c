@@ -11,6 +11,7 @@
  *   attack_sys openat DIR PATH open DIR, then openat(that fd, PATH) and read
  *                              it: relative paths must be resolved against
  *                              the directory descriptor before the check
+ *   attack_sys rename FROM TO  rename(FROM, TO) and print the errno name
  *
  * Prints "attack_sys NAME: trying" first.  A call that succeeds prints
  * "ESCAPED: NAME succeeded" (exit 0); a call that fails prints
@@ -33,12 +34,14 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *ename(int e)
@@ -127,11 +130,32 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	if (!strcmp(name, "rename") && argc == 4) {
+		/* rename() itself, without a stat() first (busybox mv stats
+		 * the destination, which the policy refuses silently). */
+		printf("attack_sys rename %s %s: trying\n", argv[2], argv[3]);
+		if (rename(argv[2], argv[3]))
+			printf("attack_sys rename: -1 %s\n", ename(errno));
+		else
+			printf("ESCAPED: renamed %s to %s\n", argv[2], argv[3]);
+		return 0;
+	}
+
 	printf("attack_sys %s: trying\n", name);
 	if (!strcmp(name, "ptrace")) {
 		return result(syscall(SYS_ptrace, 0 /* PTRACE_TRACEME */, 0, 0, 0));
 	} else if (!strcmp(name, "ptrace-attach")) {
-		return result(syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, getppid(), 0, 0));
+		/* A child of its own (attaching to the parent would stop it). */
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			for (;;)
+				pause();
+		}
+		r = syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, pid, 0, 0);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return result(r);
 	} else if (!strcmp(name, "mount")) {
 		mkdir("mnt", 0755);
 		r = syscall(SYS_mount, "none", "mnt", "tmpfs", 0, "");

@@ -20,6 +20,11 @@ BB=/bin/busybox
 PATH=$PATH:/bin:/usr/bin
 export PATH
 
+# Two parts, each short enough for one boot of the emulated machine (long
+# 2-CPU runs stall Bochs; see test/vm/suite.list): 1 (this script):
+# instructions, memory, signals; 2 (sandbox_escape, which sources this
+# one): system calls, paths, ELF files, network, processes.
+part=${SANDBOX_ATTACK_PART:-1}
 top=/tmp/sandbox_attack.$$
 work=$top/work
 esc_dir=/tmp/sandbox_escape_dir
@@ -30,54 +35,83 @@ made_shadow=
 if [ ! -e /etc/shadow ]; then	# the emulated machine has none: make a secret to steal
 	echo 'root:SECRET-SHADOW-LINE:1::::::' >/etc/shadow && chmod 600 /etc/shadow && made_shadow=1
 fi
+kpid=
 cleanup() {
 	cd /
+	[ -n "$kpid" ] && kill "$kpid" 2>/dev/null
 	rm -rf "$top"
 	[ -n "$made_shadow" ] && rm -f /etc/shadow
-	[ -e /dev/dune.sandbox_attack ] && mv /dev/dune.sandbox_attack /dev/dune
 }
 trap cleanup EXIT
 # The attack programs, in the working directory (readable and executable
 # under the default policy, so that execve inside the sandbox reaches them).
 cp "$att"/attack_* "$work"/ || { echo "Bail out! no attack programs in $att"; exit 1; }
 printf 'default\nread /proc\n' >"$top/proc.policy"
+echo 0123456789abcdefghijklmnopqrstuvwxyz >"$top/stdin"
 k0=$(dmesg | wc -l)
 bad='Oops|BUG:|kernel BUG|WARNING:|general protection fault|scheduling while atomic|lockdep|possible recursive locking|circular locking|KASAN|UBSAN|blocked for more than|soft lockup|hard LOCKUP|rcu_.*stall|Call Trace|refcount_t:|double fault|kernel NULL pointer|unable to handle'
-echo "1..174"
+# Bad kernel-log lines as they come (from a marker on): checked after
+# every run without starting a process (emulated processes are dear).
+: >"$top/kbad"
+if [ -r /dev/kmsg ]; then
+	{ cat /dev/kmsg & echo $! >"$top/kpid"; wait; } | awk -v re="$bad" -v mark="sandbox_attack.$$: start" '
+		index($0, mark) { on = 1; next }
+		on && $0 ~ re { print; fflush() }' >>"$top/kbad" &
+	while [ ! -s "$top/kpid" ]; do sleep 1; done
+	read -r kpid <"$top/kpid"
+	echo "sandbox_attack.$$: start" >/dev/kmsg
+fi
+cd "$work"
+esc_seen=
 
-# sbx [SANDBOX-OPTIONS] -- CMD...: run under the sandbox in $work (stdin:
-# a few bytes); sets rc, out, err, and kbad (bad kernel-log lines it caused).
-sbx() {
-	_k=$(dmesg | wc -l)
-	(cd "$work" && echo 0123456789abcdefghijklmnopqrstuvwxyz | timeout -s KILL 120 "$SB" "$@") \
-		>"$top/s.out" 2>"$top/s.err"
-	rc=$?
-	out=$(cat "$top/s.out")
-	err=$(cat "$top/s.err")
-	kbad=$(dmesg | tail -n +$((_k + 1)) | grep -E "$bad")
-	cat "$top/s.out" "$top/s.err" >>"$top/all.out"
+# slurp FILE: its text into $_s (no process).
+slurp() {
+	_s= _first=1
+	while IFS= read -r _l || [ -n "$_l" ]; do
+		if [ -n "$_first" ]; then _s=$_l _first=; else _s="$_s
+$_l"; fi
+	done <"$1"
 }
-# native CMD...: CMD natively in $work; sets nrc, nout, nerr.
+# sbx [SANDBOX-OPTIONS] -- CMD...: run under the sandbox in $work (stdin:
+# a few bytes); sets rc, out, err, and kbad (bad kernel-log lines so far).
+sbx() {
+	timeout -s KILL 120 "$SB" "$@" <"$top/stdin" >"$top/s.out" 2>"$top/s.err"
+	rc=$?
+	slurp "$top/s.out"; out=$_s
+	slurp "$top/s.err"; err=$_s
+	kbad=
+	if [ -s "$top/kbad" ]; then
+		slurp "$top/kbad"; kbad=$_s
+		: >"$top/kbad"
+	fi
+}
+# native CMD...: CMD natively in $work; sets nrc, nout.
 native() {
-	(cd "$work" && echo 0123456789abcdefghijklmnopqrstuvwxyz | "$@") >"$top/n.out" 2>"$top/n.err"
+	"$@" <"$top/stdin" >"$top/n.out" 2>"$top/n.err"
 	nrc=$?
-	nout=$(cat "$top/n.out")
-	nerr=$(cat "$top/n.err")
+	slurp "$top/n.out"; nout=$_s
 }
 # The regular expression for an address as reports may print it (0x, any
 # leading zeros, any case).
-are() { printf '0x0*%s' "${1#0x}"; }
-# trying_at: the address on the program's "trying ... 0xADDR" line.
-trying_at() { printf '%s\n' "$out" | sed -n 's/.*trying.* \(0x[0-9a-f]*\)$/\1/p' | head -n 1; }
+are() { _a=${1#0x}; echo "0x0*${_a:-NO-ADDRESS-PRINTED}"; }
+# trying_at: the address ending the program's "trying ..." line, into $a.
+trying_at() {
+	a=
+	while IFS= read -r _l; do
+		case "$_l" in *trying*) a=${_l##* }; break ;; esac
+	done <"$top/s.out"
+}
+# ere ERE: the last run's stderr matches ERE (case-insensitive).
+ere() { grep -qiE -- "$1" "$top/s.err"; }
 
 _why=
 why() { _why="$_why $*;"; }
 # common: no ESCAPED, no escape artefacts, clean kernel log.
 common() {
-	has "$out$err" ESCAPED && why "the output says ESCAPED"
+	case "$out$err" in *ESCAPED*) why "the output says ESCAPED"; esc_seen=1 ;; esac
 	[ -e "$esc_dir" ] && why "$esc_dir was made" && rm -rf "$esc_dir"
 	[ -e "$esc_file" ] && why "$esc_file was made" && rm -f "$esc_file"
-	[ -n "$kbad" ] && why "the kernel log: $(printf '%s' "$kbad" | head -n 3)"
+	[ -n "$kbad" ] && why "the kernel log: $kbad"
 }
 # point NAME: one TAP point from the reasons collected (none: ok).
 point() {
@@ -86,8 +120,8 @@ point() {
 	else
 		diag "$1:$_why"
 		diag "status $rc"
-		[ -n "$out" ] && printf '%s\n' "$out" | head -n 12 | sed 's/^/#   stdout: /'
-		[ -n "$err" ] && printf '%s\n' "$err" | head -n 12 | sed 's/^/#   stderr: /'
+		[ -n "$out" ] && head -n 12 "$top/s.out" | sed 's/^/#   stdout: /'
+		[ -n "$err" ] && head -n 12 "$top/s.err" | sed 's/^/#   stderr: /'
 		_tap_result 1 "$1"
 	fi
 	_why=
@@ -98,12 +132,18 @@ point() {
 viol() {
 	_n=$1; shift
 	[ "$rc" = 100 ] || why "status $rc, want 100"
-	[ "$(printf '%s\n' "$err" | grep -c .)" = 1 ] || why "stderr is not exactly one line"
-	printf '%s\n' "$err" | grep -qE '^sandbox\[[0-9]+\]: violation: ' || why "no 'sandbox[PID]: violation:' line"
+	case "$err" in
+	*"
+"*) why "stderr is not exactly one line" ;;
+	esac
+	case "$err" in
+	sandbox\[*\]:\ violation:\ *) ;;
+	*) why "no 'sandbox[PID]: violation:' line" ;;
+	esac
 	for _w; do
-		printf '%s\n' "$err" | grep -qiE -- "$_w" || why "the report does not match '$_w'"
+		ere "$_w" || why "the report does not match '$_w'"
 	done
-	has "$out" trying || why "the program did not get as far as trying"
+	case "$out" in *trying*) ;; *) why "the program did not get as far as trying" ;; esac
 	common
 	point "$_n"
 }
@@ -113,14 +153,14 @@ expect() {
 	_n=$1 _st=$2; shift 2
 	eval "case \$rc in $_st) ;; *) why \"status \$rc, want $_st\" ;; esac"
 	for _w; do
-		printf '%s\n%s\n' "$out" "$err" | grep -qE -- "$_w" || why "no output matching '$_w'"
+		grep -qE -- "$_w" "$top/s.out" "$top/s.err" || why "no output matching '$_w'"
 	done
 	common
 	point "$_n"
 }
-# denied NAME: and stderr has a "sandbox[PID]: denied: " line.
+# denied: stderr has a "sandbox[PID]: denied: " line.
 denied() {
-	printf '%s\n' "$err" | grep -qE '^sandbox\[[0-9]+\]: denied: ' || why "no 'sandbox[PID]: denied:' line"
+	ere '^sandbox\[[0-9]+\]: denied: ' || why "no 'sandbox[PID]: denied:' line"
 }
 # same NAME CMD...: natively and sandboxed, the same stdout and status, no
 # "sandbox[" line on stderr, and common.
@@ -130,21 +170,23 @@ same() {
 	sbx -- "$@"
 	[ "$rc" = "$nrc" ] || why "status $rc, natively $nrc"
 	[ "$out" = "$nout" ] || why "stdout differs from the native run's: '$nout'"
-	has "$err" "sandbox[" && why "the sandbox reported something"
+	case "$err" in *"sandbox["*) why "the sandbox reported something" ;; esac
 	common
 	point "$_n"
 }
 
+if [ "$part" = 1 ]; then
+echo "1..88"
 # ==== privileged, VMX and system-entry instructions in ring 3 =================
 for i in cli sti hlt lgdt lidt wrmsr rdmsr; do
 	sbx -- ./attack_priv $i
-	a=$(trying_at)
+	trying_at
 	viol "privileged instruction: $i" "$i" "$(are "$a")"
 done
 for i in lldt ltr movcr3 readcr3 movcr0 movcr4 movdr7 invlpg wbinvd invd clts in out swapgs \
 	iret0 lret0 movss0 sysenter int80 vmread vmwrite vmxon vmlaunch vmptrld invept xsetbv; do
 	sbx -- ./attack_priv $i
-	a=$(trying_at)
+	trying_at
 	viol "privileged instruction: $i" "$(are "$a")"
 done
 # VMCALL is #UD from ring 3 (dune.ko), and VMFUNC is not enabled: stopped
@@ -164,7 +206,7 @@ same "RDTSC works" ./attack_priv rdtsc
 for m in read write exec syscall-read syscall-write getcwd writev readv high mmap-fixed munmap \
 	mprotect madvise mremap fs-high; do
 	sbx -p "$top/proc.policy" -- ./attack_mem $m
-	a=$(trying_at)
+	trying_at
 	viol "memory: $m at $a" "$(are "$a")"
 done
 sbx -p "$top/proc.policy" -- ./attack_mem stack
@@ -197,7 +239,7 @@ sbx -- ./attack_sig sigreturn-if
 expect "sigreturn without IF: IF stays set in ring 3" "0|100" "trying"
 for m in sigreturn-rip handler restorer segv-handler; do
 	sbx -p "$top/proc.policy" -- ./attack_sig $m
-	a=$(trying_at)
+	trying_at
 	viol "signals: $m at $a" "$(are "$a")"
 done
 for m in sigreturn-rsp sigreturn-frame sigstack sigaltstack; do
@@ -214,6 +256,10 @@ same "alarm + pause: the handler runs" ./attack_sig alarm
 same "a blocked signal stays pending until unblocked" ./attack_sig mask
 same "SIGCHLD handler" ./attack_sig sigchld
 
+fi
+
+if [ "$part" = 2 ]; then
+echo "1..85"
 # ==== forbidden system calls ===============================================================
 for s in ptrace mount init_module kexec_load bpf process_vm_readv; do
 	sbx -- ./attack_sys $s
@@ -252,7 +298,7 @@ viol "syscall getpid kill: a violation" "getpid"
 # ==== paths ===================================================================================
 sbx -- $BB cat ../../../../../etc/shadow
 denied; expect "cat ../../../../../etc/shadow: EACCES, denied" 1 "Permission denied"
-has "$out" SECRET && _tap_result 1 "... and no secret read" || _tap_result 0 "... and no secret read"
+case "$out" in *SECRET*) _tap_result 1 "... and no secret read" ;; *) _tap_result 0 "... and no secret read" ;; esac
 ln -s /etc/shadow "$work/shadow_link"
 sbx -- $BB cat shadow_link
 denied; expect "a symlink in the cwd to /etc/shadow: EACCES, denied" 1 "Permission denied"
@@ -271,16 +317,22 @@ denied; expect "a hard link to /etc/shadow in the cwd: refused" 1 "."
 	_tap_result 0 "... and the hard link does not exist"
 echo data >"$work/f"
 sbx -- $BB mv f "$esc_file"
-denied; expect "mv (rename) out of the writable directory: refused" 1 "."
-sbx -- ./attack_sys openat /usr ../etc/shadow
-denied; expect "openat(dirfd of /usr, ../etc/shadow): EACCES" 0 "^attack_sys openat: -1 EACCES$"
+# busybox mv stats the destination first: refused (EACCES), which the
+# sandbox does not report for stat-like probes of paths that do not exist.
+expect "mv out of the writable directory: refused" 1 "Permission denied"
+sbx -- ./attack_sys rename f "$esc_file"
+denied; expect "rename() out of the writable directory: EACCES, denied" 0 "^attack_sys rename: -1 EACCES$"
+sbx -- ./attack_sys openat /bin ../etc/shadow
+denied; expect "openat(dirfd of /bin, ../etc/shadow): EACCES" 0 "^attack_sys openat: -1 EACCES$"
 sbx -p "$top/proc.policy" -- $BB cat /proc/self/root/etc/shadow
 denied; expect "/proc/self/root/etc/shadow (a magic link): EACCES" 1 "."
 sbx -p "$top/proc.policy" -- $BB cat /proc/self/cwd/../../../../etc/shadow
 denied; expect "/proc/self/cwd/../../../../etc/shadow: EACCES" 1 "."
 printf 'default\nread /etc\nhide /etc/shadow\n' >"$top/hide.policy"
-sbx -p "$top/hide.policy" -- $BB sh -c 'cat /etc/passwd >/dev/null && cat /etc/shadow'
+sbx -p "$top/hide.policy" -- $BB cat /etc/shadow
 denied; expect "hide /etc/shadow under read /etc: EACCES" 1 "Permission denied"
+sbx -p "$top/hide.policy" -- $BB ls -d /etc
+expect "... while /etc itself is readable" 0 "^/etc$"
 sbx -- ./attack_sys exec /bin/busybox cat /etc/shadow
 denied; expect "after execve the policy still holds" 1 "Permission denied"
 sbx -- ./attack_sys exec ./attack_priv cli
@@ -339,8 +391,10 @@ for a in "connect 10.0.0.1 80" "connect 127.0.0.1 9" "connect ::1 9" "sendto 127
 	denied; expect "net none: $a: EACCES, denied" 0 "-1 EACCES$"
 done
 printf 'default\nnet connect 127.0.0.1:9\nnet bind 127.0.0.1:8081\n' >"$top/net.policy"
+native ./attack_net connect 127.0.0.1 9
 sbx -p "$top/net.policy" -- ./attack_net connect 127.0.0.1 9
-expect "net connect 127.0.0.1:9: that connect reaches the kernel (ECONNREFUSED)" 0 "-1 ECONNREFUSED$"
+[ "$out" = "$nout" ] || why "not the native result: '$nout'"
+expect "net connect 127.0.0.1:9: that connect reaches the kernel (as natively)" 0 "127.0.0.1:9: "
 sbx -p "$top/net.policy" -- ./attack_net connect 127.0.0.1 10
 denied; expect "... but not port 10: EACCES" 0 "-1 EACCES$"
 sbx -p "$top/net.policy" -- ./attack_net bind-udp 127.0.0.1 8081
@@ -353,6 +407,12 @@ for m in bomb bomb3; do
 	line=$(printf '%s\n' "$out" | grep "^attack_fork $m: forks")
 	peak=$(printf '%s\n' "$line" | sed -n 's/.*peak \([0-9]*\) live.*/\1/p')
 	eag=$(printf '%s\n' "$line" | sed -n 's/.*EAGAIN \([0-9]*\),.*/\1/p')
+	if [ $m = bomb3 ] && has "$line" "forks 0, peak 1 live processes, EAGAIN 0, other errors 1," &&
+		ere "fork: Function not implemented"; then
+		# clone3 refused outright (ENOSYS; glibc then uses clone): fine.
+		expect "fork bomb ($m) under procs 8: clone3 refused (ENOSYS)" 0 "forks 0"
+		continue
+	fi
 	[ -n "$peak" ] && [ "$peak" -le 8 ] && [ "$peak" -ge 2 ] || why "peak '$peak' live processes, want 2 to 8"
 	[ -n "$eag" ] && [ "$eag" -ge 1 ] || why "no EAGAIN"
 	denied; expect "fork bomb ($m) under procs 8: ends, at most 8 processes, EAGAIN" 0 "other errors 0"
@@ -370,8 +430,10 @@ sbx -- ./attack_fork child
 printf '%s\n' "$err" | grep -qE '^sandbox\[[0-9]+\]: violation: .*cli' || why "no violation report for the child's cli"
 expect "a forked child is sandboxed too (EACCES, then a violation)" "0|100" "mkdir $esc_dir: EACCES$"
 
+fi
+
 # ==== the whole run ===================================================================================
-has "$(cat "$top/all.out")" ESCAPED && _tap_result 1 "no attack printed ESCAPED" ||
+[ -n "$esc_seen" ] && _tap_result 1 "no attack printed ESCAPED" ||
 	_tap_result 0 "no attack printed ESCAPED"
 klog=$(dmesg | tail -n +$((k0 + 1)))
 if printf '%s\n' "$klog" | grep -qE "$bad"; then
