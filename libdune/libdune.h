@@ -550,6 +550,14 @@ int dune_elf_load_program(const char *path, uintptr_t lo, uintptr_t hi,
 struct dune_stats;
 int dune_get_stats(struct dune_stats *st);
 
+/*
+ * dune_kill_self - end the process with signal @sig as its default action
+ * would (termination, core dump), as if the signal had come natively: the
+ * disposition is reset and the signal unblocked first; exit status 128+sig
+ * if the signal cannot end it.  In Dune mode or host mode.  Never returns.
+ */
+void dune_kill_self(int sig) __attribute__((noreturn));
+
 /* A one-line description of a DUNE_EXIT_* reason. */
 const char *dune_exit_reason_name(unsigned int reason);
 

@@ -143,7 +143,6 @@ DUNE_HIDDEN struct dune_percpu *dune_percpu(void);	/* the calling thread's, or N
 DUNE_HIDDEN long dune_host_loop(struct dune_percpu *pc);
 DUNE_HIDDEN int dune_guest_boot(struct dune_percpu *pc);
 DUNE_HIDDEN int dune_demand_map(uintptr_t addr);
-DUNE_HIDDEN void dune_kill_self(int sig) __attribute__((noreturn));
 
 /* trap.c */
 DUNE_HIDDEN void dune_trap_dispatch(struct dune_tf *tf);

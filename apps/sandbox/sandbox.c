@@ -98,20 +98,8 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fatal(const char *fm
 /* Die of @sig as the program would have natively (exit status, core). */
 static void __attribute__((noreturn)) die_by_signal(int sig)
 {
-	struct sigaction sa;
-	sigset_t set;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigaction(sig, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	sb_procs_exit();
-	for (;;) {
-		syscall(SYS_tgkill, getpid(), gettid(), sig);
-		syscall(SYS_exit_group, 128 + sig);
-	}
+	dune_kill_self(sig);
 }
 
 /* ---- FPU state of ring 3 ------------------------------------------------------ */

@@ -36,7 +36,7 @@ $(SANDBOX_UNIT): $(BUILD)/unit/sandbox_%: apps/sandbox/tests/%.c $(SANDBOX_PURE)
 	$(CC) -O1 -g $(WARN) $(SANITIZE) -Iinclude -Iapps/sandbox -o $@ $< $(SANDBOX_PURE)
 
 # Attack programs: static, so that they need nothing from the machine.
-$(SANDBOX_ATTACKS): $(BUILD)/tests/sandbox/%: apps/sandbox/tests/%.c
+$(SANDBOX_ATTACKS): $(BUILD)/tests/sandbox/%: apps/sandbox/tests/%.c apps/sandbox/tests/attack.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g -Wall -Wextra -static -o $@ $<
 

@@ -1052,15 +1052,17 @@ static long do_open(struct call *c, int dirfd, int pi, uint64_t flags, uint64_t 
 	return new_fd(fd);
 }
 
-/* *at() path calls: dirfd at @di (-1: none, AT_FDCWD), path at @pi. */
-static long path_call(struct call *c, int di, int pi, int acc, bool follow)
+/* *at() path calls: dirfd at @di (-1: none, AT_FDCWD), path at @pi, checked
+ * and pinned into @out (c->path, or c->path2 for the second path of
+ * rename/link). */
+static long path_at(struct call *c, int di, int pi, int acc, bool follow, char *out)
 {
 	int dirfd = di >= 0 ? (int)c->a[di] : AT_FDCWD;
 	int r;
 
 	if (di >= 0 && dirfd != AT_FDCWD && (r = fd_ok(dirfd)))
 		return r;
-	r = path_arg(c, pi, dirfd, acc, follow, c->path);
+	r = path_arg(c, pi, dirfd, acc, follow, out);
 	if (r)
 		return r;
 	if (di >= 0)
@@ -1068,20 +1070,14 @@ static long path_call(struct call *c, int di, int pi, int acc, bool follow)
 	return 0;
 }
 
-/* The second path of rename/link (into path2). */
+static long path_call(struct call *c, int di, int pi, int acc, bool follow)
+{
+	return path_at(c, di, pi, acc, follow, c->path);
+}
+
 static long path_call2(struct call *c, int di, int pi, int acc, bool follow)
 {
-	int dirfd = di >= 0 ? (int)c->a[di] : AT_FDCWD;
-	int r;
-
-	if (di >= 0 && dirfd != AT_FDCWD && (r = fd_ok(dirfd)))
-		return r;
-	r = path_arg(c, pi, dirfd, acc, follow, c->path2);
-	if (r)
-		return r;
-	if (di >= 0)
-		c->a[di] = (uint64_t)AT_FDCWD;
-	return 0;
+	return path_at(c, di, pi, acc, follow, c->path2);
 }
 
 /* stat-like calls on (dirfd, path, flags): "" with AT_EMPTY_PATH is the fd. */

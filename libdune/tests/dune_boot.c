@@ -432,6 +432,31 @@ DUNE_TEST(exclude_range_and_device_fd)
 	munmap(m, 8 << 20);
 }
 
+/* dune_kill_self(): a native death by the signal, whatever its disposition
+ * and mask were. */
+static void ignore_then_kill(void)
+{
+	sigset_t set;
+
+	signal(SIGTERM, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (dune_init_and_enter())
+		_exit(99);
+	dune_kill_self(SIGTERM);
+}
+
+DUNE_TEST(kill_self_dies_natively)
+{
+	char out[256];
+	int st = run_child_capture(ignore_then_kill, out, sizeof(out));
+
+	diag("status 0x%x", st);
+	ASSERT_TRUE(WIFSIGNALED(st));
+	EXPECT_EQ(WTERMSIG(st), SIGTERM);
+}
+
 /* dune_register_ept_handler(): the signal it returns ends the process. */
 static int ept_cb(uint64_t linear, uint64_t phys, uint64_t qual)
 {

@@ -52,8 +52,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define LO	0x10000UL
-#define HI	0x100000000UL
+#include "attack.h"
 
 static int in_range(unsigned long a, unsigned long len)
 {
@@ -77,51 +76,9 @@ static void escaped(const char *fmt, long v)
 	exit(0);
 }
 
-/*
- * A mapping outside the program's range, from /proc/self/maps: want 'w' (a
- * writable one: [heap] first, then any but the stack), 'x' (executable, not
- * [vdso]/[vsyscall] if another exists), or 'r' (any readable).  Returns its
- * start, or a guess if none is listed.
- */
 static unsigned long outside(int want)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512], perms[8], path[256];
-	unsigned long s, e, best = 0;
-	int bestscore = 0;
-
-	if (f) {
-		while (fgets(line, sizeof(line), f)) {
-			int score = 0;
-
-			path[0] = 0;
-			if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255s", &s, &e, perms, path) < 3)
-				continue;
-			if (s >= LO && e <= HI)
-				continue;	/* the program's own */
-			if (s < LO && e > HI)
-				continue;
-			if (perms[0] != 'r')
-				continue;
-			if (want == 'w' && perms[1] == 'w')
-				score = !strcmp(path, "[heap]") ? 4 : strcmp(path, "[stack]") ? 3 : 1;
-			else if (want == 'x' && perms[2] == 'x')
-				score = path[0] == '[' ? 1 : 3;
-			else if (want == 'r')
-				score = !strcmp(path, "[vsyscall]") ? 1 : 2;
-			if (score > bestscore) {
-				bestscore = score;
-				best = s < HI && e > HI ? HI : s;	/* the part outside */
-			}
-		}
-		fclose(f);
-	}
-	if (!best) {
-		best = 0x7f0000000000UL;
-		printf("attack_mem: no mapping outside the range in /proc/self/maps, guessing 0x%lx\n",
-		       best);
-	}
-	return best;
+	return attack_outside("attack_mem", want);
 }
 
 int main(int argc, char **argv)

@@ -46,8 +46,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define LO	0x10000UL
-#define HI	0x100000000UL
+#include "attack.h"
 
 static const char *mode;
 
@@ -56,40 +55,9 @@ static int in_range(unsigned long a)
 	return a >= LO && a < HI;
 }
 
-/* A mapping outside the program's range (see attack_mem.c). */
 static unsigned long outside(int want)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512], perms[8], path[256];
-	unsigned long s, e, best = 0;
-	int bestscore = 0;
-
-	if (f) {
-		while (fgets(line, sizeof(line), f)) {
-			int score = 0;
-
-			path[0] = 0;
-			if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255s", &s, &e, perms, path) < 3)
-				continue;
-			if ((s >= LO && e <= HI) || perms[0] != 'r')
-				continue;
-			if (want == 'w' && perms[1] == 'w')
-				score = !strcmp(path, "[heap]") ? 4 : strcmp(path, "[stack]") ? 3 : 1;
-			else if (want == 'x' && perms[2] == 'x')
-				score = path[0] == '[' ? 1 : 3;
-			if (score > bestscore) {
-				bestscore = score;
-				best = s < HI && e > HI ? HI : s;
-			}
-		}
-		fclose(f);
-	}
-	if (!best) {
-		best = 0x7f0000000000UL;
-		printf("attack_sig: no mapping outside the range in /proc/self/maps, guessing 0x%lx\n",
-		       best);
-	}
-	return best;
+	return attack_outside("attack_sig", want);
 }
 
 static void trying(const char *what, unsigned long addr)
