@@ -372,6 +372,28 @@ static void unpin(struct call *c)
 static int path_arg_pin(struct call *c, int i, int dirfd, int acc, bool follow, char *out,
 			bool pinned);
 
+/*
+ * Whether @path is a directory above something the policy lets the program
+ * read ("/" and "/tmp" for "write /tmp/w"): its metadata is not the
+ * program's business to hide, and programs stat them (GNU rm stats "/").
+ * Only stat-like probes get this; listing and opening stay refused.
+ */
+static bool ancestor_of_allowed(const char *path)
+{
+	size_t n = strlen(path), i;
+
+	for (i = 0; i < sb.pol.npaths; i++) {
+		const char *r = sb.pol.paths[i].path;
+
+		if (sb.pol.paths[i].access < SB_ACC_READ)
+			continue;
+		if (!strcmp(path, "/") ? r[1] != 0 :
+		    !strncmp(r, path, n) && r[n] == '/')
+			return true;
+	}
+	return false;
+}
+
 /* Argument @i: a path, checked and pinned (see pin()) for the kernel. */
 static int path_arg(struct call *c, int i, int dirfd, int acc, bool follow, char *out)
 {
@@ -404,7 +426,7 @@ static int path_arg_pin(struct call *c, int i, int dirfd, int acc, bool follow, 
 		return r;
 	if (out == c->path)
 		c->path_idx = i;
-	if (sb_policy_path_access(&sb.pol, out) < acc) {
+	if (sb_policy_path_access(&sb.pol, out) < acc && !(c->probe && ancestor_of_allowed(out))) {
 		struct stat st;
 
 		/* Probes (stat, access, ...) of paths that do not exist, such as
