@@ -669,7 +669,7 @@ static int on_ept(uint64_t linear, uint64_t phys, uint64_t qual)
 
 /* ---- loading a program ------------------------------------------------------------- */
 
-/* Copy @n strings into one block; NULL on overflow (-E2BIG) or ENOMEM. */
+/* The bytes @n strings take with their NULs. */
 static size_t strings_size(char *const *v, int n)
 {
 	size_t s = 0;
