@@ -50,7 +50,7 @@ TOOLS := $(BUILD)/bin/dune-info $(BUILD)/bin/dune-hello
 
 include apps/sandbox/sandbox.mk
 
-.PHONY: all deps module vm-module unit tests tools stage check check-unit check-vm \
+.PHONY: all deps module vm-module unit tests tools stage check check-unit check-vm stress \
 	check-host run clean libdune install bench-progs bench sandbox-stage
 
 all: libdune tests tools unit
@@ -179,11 +179,14 @@ $(BENCH_PROGS): $(BUILD)/bench/%: bench/%.c bench/bench.h libdune/libdune.h $(LI
 	$(CC) $(CFLAGS) $(WARN) -Iinclude -Ilibdune -pthread -o $@ $< -L$(BUILD)/lib -ldune \
 		-Wl,-rpath,'$$ORIGIN/../lib'
 
-tools: $(TOOLS) $(BUILD)/tools/serialcat $(BUILD)/tools/ptyrun
+tools: $(TOOLS) $(BUILD)/tools/serialcat $(BUILD)/tools/ptyrun $(BUILD)/tools/ksym
 $(BUILD)/tools/ptyrun: test/vm/ptyrun.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 $(BUILD)/tools/serialcat: test/vm/serialcat.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static -o $@ $<
+$(BUILD)/tools/ksym: test/vm/ksym.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
 $(BUILD)/bin/dune-info: tools/dune-info.c include/uapi/dune.h
@@ -195,7 +198,7 @@ stage: vm-module libdune tests tools bench-progs sandbox
 	@rm -rf $(BUILD)/root && mkdir -p $(BUILD)/root/dune/tests $(BUILD)/root/dune/bin
 	@cp $(BUILD)/vm-kern/kern/dune.ko $(BUILD)/root/dune/
 	@mkdir -p $(BUILD)/root/dune/lib && cp -P $(BUILD)/lib/libdune.so* $(BUILD)/root/dune/lib/
-	@cp $(VM_PROGS) test/tap.sh test/vm/suite.sh test/vm/suite*.list \
+	@cp $(VM_PROGS) test/tap.sh test/vm/suite.sh test/vm/suite*.list test/vm/stress.sh test/vm/stress.list \
 		$(BUILD)/root/dune/tests/
 	@for s in $(VM_SCRIPTS); do cp $$s $(BUILD)/root/dune/tests/$$(basename $$s .sh); done
 	@cp $(TOOLS) $(BUILD)/root/dune/bin/
@@ -212,6 +215,17 @@ check-unit: unit
 check: deps
 	@$(MAKE) --no-print-directory stage unit
 	@bash test/check.sh
+
+# The 2-CPU stress boot (test/vm/stress.sh): the Dune-mode tests of
+# test/vm/stress.list round after round, with their threads migrating
+# between the CPUs, CPU 1 going offline and back and dune.ko reloaded
+# between rounds.  STRESS_SECONDS is guest time (about 8 wall seconds each
+# on our 2-core machines); the watchdog allows 20 wall seconds per second.
+STRESS_SECONDS ?= 240
+stress: deps
+	@$(MAKE) --no-print-directory stage
+	@bash test/vm/run -c 2 -t $$(($(STRESS_SECONDS) * 20 + 600)) -- \
+		/dune/tests/stress.sh $(STRESS_SECONDS)
 
 # The same suite directly on a real VT-x host, with kern/dune.ko built for the
 # running kernel (run as root; dune.ko is loaded and unloaded by the tests).

@@ -20,7 +20,7 @@ PKGS=(
 	build-essential bc bison flex libelf-dev kmod cpio gzip xz-utils zstd sparse
 	bochs bochs-term bochsbios vgabios busybox-static
 	isolinux syslinux-common xorriso
-	gnuplot-nox perl pkg-config
+	gnuplot-nox perl pkg-config gdb
 )
 
 missing=()
