@@ -9,7 +9,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
-#include "../include/uapi/dune.h"
+#include "uapi/dune.h"	/* see Kbuild */
 #include "vmx_caps.h"
 
 /* vmx.c: VMX on every online CPU while anything needs it (reference counted). */
