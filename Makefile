@@ -131,7 +131,7 @@ $(BUILD)/unit/libdune_desc_test: libdune/tests/desc_test.c libdune/desc.h test/h
 	$(CC) -O1 -g $(WARN) $(SANITIZE) -Iinclude -Ilibdune -o $@ $<
 $(BUILD)/unit/layout_test: kern/tests/layout_test.c kern/layout.c kern/layout.h test/harness.h include/uapi/dune.h
 	@mkdir -p $(@D)
-	$(CC) -O1 -g $(WARN) $(SANITIZE) -o $@ kern/tests/layout_test.c kern/layout.c
+	$(CC) -O1 -g $(WARN) $(SANITIZE) -Iinclude -o $@ kern/tests/layout_test.c kern/layout.c
 # Header-only encoders: one test program each, kern/tests/NAME_test.c.
 $(BUILD)/unit/vmx_caps_test: kern/vmx_caps.h
 $(BUILD)/unit/ept_test: kern/ept.h
