@@ -34,7 +34,7 @@ LIBDUNE_SO := $(BUILD)/lib/libdune.so.$(LIBDUNE_VERSION)
 
 # Host-side unit tests: pure code, built with ASan and UBSan.
 UNIT_TESTS := $(BUILD)/unit/layout_test $(BUILD)/unit/vmx_caps_test $(BUILD)/unit/ept_test \
-	$(BUILD)/unit/vmx_state_test $(BUILD)/unit/libdune_vm_test $(BUILD)/unit/libdune_elf_test \
+	$(BUILD)/unit/vmx_state_test $(BUILD)/unit/ibt_test $(BUILD)/unit/libdune_vm_test $(BUILD)/unit/libdune_elf_test \
 	$(BUILD)/unit/libdune_elf_fuzz $(BUILD)/unit/libdune_insn_test $(BUILD)/unit/libdune_desc_test
 # Programs that run in the emulated machine (or on a VT-x host).
 # The ones that run code in Dune mode (kern/tests/guest.h): -pthread, and -z now
@@ -136,6 +136,7 @@ $(BUILD)/unit/layout_test: kern/tests/layout_test.c kern/layout.c kern/layout.h 
 $(BUILD)/unit/vmx_caps_test: kern/vmx_caps.h
 $(BUILD)/unit/ept_test: kern/ept.h
 $(BUILD)/unit/vmx_state_test: kern/vmx_state.h
+$(BUILD)/unit/ibt_test: kern/ibt.h
 $(BUILD)/unit/%_test: kern/tests/%_test.c test/harness.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SANITIZE) -o $@ $<

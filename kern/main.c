@@ -191,6 +191,14 @@ static int exits_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(exits);
 
+/* How system calls from Dune mode reach the kernel (compat.h, syscall.c). */
+static int syscall_dispatch_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "%s\n", dune_syscall_dispatch);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(syscall_dispatch);
+
 static int __init dune_init(void)
 {
 	int r;
@@ -242,6 +250,7 @@ static int __init dune_init(void)
 	debugfs_create_file_unsafe("ept_pages", 0444, debugfs_dir, &dune_nr_ept_pages, &counter_fops);
 	debugfs_create_file_unsafe("contexts", 0444, debugfs_dir, &dune_nr_vms, &counter_fops);
 	debugfs_create_file("exits", 0444, debugfs_dir, NULL, &exits_fops);
+	debugfs_create_file("syscall_dispatch", 0444, debugfs_dir, NULL, &syscall_dispatch_fops);
 	return 0;
 
 out_vmx:
