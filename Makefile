@@ -13,6 +13,10 @@ USER_CFLAGS := $(CFLAGS) $(WARN) -Iinclude
 KDIR     ?= /lib/modules/$(shell uname -r)/build
 RIG_ABI   = $(shell cat $(BUILD)/kernel/ABI 2>/dev/null)
 RIG_KDIR  = /usr/src/linux-headers-$(RIG_ABI)
+# The second rig kernel, Debian's 6.12 (test/vm/run --kernel 6.12): its
+# headers are unpacked beside its image, not installed (tools/deps.sh).
+RIG612_ABI  = $(shell cat $(BUILD)/kernel/ABI-6.12 2>/dev/null)
+RIG612_KDIR = $(abspath $(BUILD)/kernel/$(RIG612_ABI)/usr/src/linux-headers-$(RIG612_ABI))
 
 KERN_SRC := $(wildcard kern/*.c kern/*.h kern/*.S) kern/Kbuild include/uapi/dune.h
 
@@ -64,20 +68,28 @@ deps:
 module:
 	$(MAKE) -C kern KDIR=$(KDIR)
 
-# dune.ko for the emulated machine's kernel, built from a copy of the sources.
-vm-module: $(BUILD)/vm-kern/kern/dune.ko
-$(BUILD)/vm-kern/kern/dune.ko: $(KERN_SRC)
-	@test -n "$(RIG_ABI)" || { echo "no rig kernel: run 'make deps' first" >&2; exit 1; }
-	@mkdir -p $(BUILD)/vm-kern/kern $(BUILD)/vm-kern/include/uapi
-	@cp kern/*.c kern/*.h kern/*.S kern/Kbuild kern/Makefile $(BUILD)/vm-kern/kern/
-	@cp include/uapi/dune.h $(BUILD)/vm-kern/include/uapi/
+# dune.ko for the emulated machine's kernels, built from a copy of the
+# sources: build/vm-kern for 6.1, build/vm-kern-6.12 for 6.12 (when
+# `make deps` fetched it).
+vm-module: $(BUILD)/vm-kern/kern/dune.ko $(if $(RIG612_ABI),$(BUILD)/vm-kern-6.12/kern/dune.ko)
+# $(1): the folder, $(2): the headers, $(3): the kernel's ABI.
+define build_vm_module
+	@test -n "$(3)" || { echo "no rig kernel: run 'make deps' first" >&2; exit 1; }
+	@rm -rf $(1) && mkdir -p $(1)/kern $(1)/include/uapi
+	@cp kern/*.c kern/*.h kern/*.S kern/Kbuild kern/Makefile $(1)/kern/
+	@cp include/uapi/dune.h $(1)/include/uapi/
 	@# W=1 and, where sparse is installed (make deps), C=1: any warning fails.
-	@$(MAKE) -C $(RIG_KDIR) M=$(abspath $(BUILD)/vm-kern/kern) W=1 \
-		$$(command -v sparse >/dev/null && echo C=1) modules >$(BUILD)/vm-kern/build.log 2>&1 \
-		|| { cat $(BUILD)/vm-kern/build.log; exit 1; }
-	@grep -v 'Skipping BTF' $(BUILD)/vm-kern/build.log | grep -E 'warning:|error:' \
+	@$(MAKE) -C $(2) M=$(abspath $(1)/kern) W=1 \
+		$$(command -v sparse >/dev/null && echo C=1) modules >$(1)/build.log 2>&1 \
+		|| { cat $(1)/build.log; exit 1; }
+	@grep -v 'Skipping BTF' $(1)/build.log | grep -E 'warning:|error:' \
 		&& { echo "dune.ko: warnings are errors" >&2; exit 1; } || true
-	@echo "built $@ for $(RIG_ABI)"
+	@echo "built $(1)/kern/dune.ko for $(3)"
+endef
+$(BUILD)/vm-kern/kern/dune.ko: $(KERN_SRC)
+	$(call build_vm_module,$(BUILD)/vm-kern,$(RIG_KDIR),$(RIG_ABI))
+$(BUILD)/vm-kern-6.12/kern/dune.ko: $(KERN_SRC)
+	$(call build_vm_module,$(BUILD)/vm-kern-6.12,$(RIG612_KDIR),$(RIG612_ABI))
 
 libdune: $(LIBDUNE_A) $(LIBDUNE_SO) $(BUILD)/lib/libdune.pc
 # The trap path (trap.c) runs before a handler of ring-3 code can save that
@@ -235,6 +247,6 @@ run: deps
 	@bash bench/bench.sh $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD)/bench $(BUILD)/install-test $(BUILD)/unit $(BUILD)/tests $(BUILD)/bin $(BUILD)/tools $(BUILD)/vm-kern $(BUILD)/root $(BUILD)/vm \
+	rm -rf $(BUILD)/bench $(BUILD)/install-test $(BUILD)/unit $(BUILD)/tests $(BUILD)/bin $(BUILD)/tools $(BUILD)/vm-kern $(BUILD)/vm-kern-6.12 $(BUILD)/root $(BUILD)/vm \
 		$(BUILD)/lib $(BUILD)/libdune
 	-$(MAKE) -C kern clean KDIR=$(KDIR) 2>/dev/null

@@ -69,6 +69,7 @@ void dune_vm_reap_vcpus(struct dune_vm *vm);
 
 /* syscall.c */
 extern const char *dune_syscall_dispatch;	/* which one (compat.h), for debugfs */
+extern const char *dune_ksym_source;		/* how it was found */
 int dune_syscall_init(void);
 long dune_syscall(struct pt_regs *regs, unsigned long nr);
 

@@ -77,15 +77,14 @@ static inline const char *dune_ibt_why(enum dune_ibt_entry e)
 
 /*
  * A kprobe on a function's symbol (offset 0) sits after the function's
- * ENDBR64 where it has one (kprobes do not probe the ENDBR itself), so the
- * probe's address is the function's + 4.  @before: the 4 bytes before the
- * probe's address.  Returns how far back the function starts (0 or 4).
+ * ENDBR64, or after the NOP that sealed it (kprobes treat the two alike and
+ * never probe them), so the probe's address is then the function's + 4.
+ * @before: the 4 bytes before the probe's address.  Returns how far back
+ * the function starts (0 or 4).
  */
 static inline unsigned int dune_kprobe_entry_back(const u8 before[4], bool ibt_kernel)
 {
-	static const u8 endbr[4] = DUNE_ENDBR64;
-
-	return ibt_kernel && dune_bytes_are(before, endbr) ? 4 : 0;
+	return ibt_kernel && dune_ibt_classify(before) != DUNE_IBT_NO_ENDBR ? 4 : 0;
 }
 
 #endif

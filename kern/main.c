@@ -194,7 +194,7 @@ DEFINE_SHOW_ATTRIBUTE(exits);
 /* How system calls from Dune mode reach the kernel (compat.h, syscall.c). */
 static int syscall_dispatch_show(struct seq_file *m, void *unused)
 {
-	seq_printf(m, "%s\n", dune_syscall_dispatch);
+	seq_printf(m, "dispatch: %s\nsymbols: %s\n", dune_syscall_dispatch, dune_ksym_source);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(syscall_dispatch);

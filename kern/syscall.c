@@ -12,7 +12,8 @@
  * here before the first call: kallsyms_lookup_name, then x64_sys_call or
  * every entry of sys_call_table.  On a kernel built with IBT each must
  * start with ENDBR64 (ibt.h); one that does not is refused by name, and the
- * module does not load.  (The host's NMI handler is called directly: see
+ * module does not load.  Debian's 6.12 has sealed kallsyms_lookup_name
+ * itself: there kprobes look the two symbols up instead (kprobe_resolve).  (The host's NMI handler is called directly: see
  * vmx_run.S.)  Before trusting the table, the module also checks that a few
  * entries are the functions they must be (sprint_symbol).
  */
@@ -36,6 +37,7 @@ static dune_kln_t kln;
 static dune_x64_sys_call_t x64_call;		/* the dispatch: this, */
 static dune_syscall_fn_t const *sys_table;	/* or this */
 const char *dune_syscall_dispatch = "none";	/* for debugfs */
+const char *dune_ksym_source = "none";
 
 /*
  * May dune.ko call the kernel function at @addr (@what, for the message)
@@ -64,27 +66,45 @@ static bool indirect_ok(const char *what, unsigned long addr, bool quiet)
 }
 
 /*
- * kallsyms_lookup_name, through a kprobe registered disabled (only the
- * address is wanted, nothing is armed).  On an IBT kernel the probe sits
- * after the function's ENDBR64 (ibt.h): step back to the function itself,
- * and make sure by asking it for its own address.
+ * The address of the kernel symbol @name, as kprobes resolve it (they call
+ * kallsyms_lookup_name directly, which IBT allows), with a disabled probe
+ * that arms nothing.  register_kprobe() stores the address in .addr before
+ * it checks that the place may be probed, so a data symbol's comes back
+ * too, with an error; a name kallsyms does not know leaves .addr NULL.  A
+ * probe on a function sits after its ENDBR64 or sealing NOP: @function
+ * steps back to the function itself (ibt.h).  Returns 0 if not found.
+ * Whatever it returns is checked before use (callers).
  */
-static int find_kallsyms_lookup_name(void)
+static unsigned long kprobe_resolve(const char *name, bool function)
 {
-	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name", .flags = KPROBE_FLAG_DISABLED };
+	struct kprobe kp = { .symbol_name = name, .flags = KPROBE_FLAG_DISABLED };
 	unsigned long addr;
 	u8 before[4];
 
-	if (register_kprobe(&kp) < 0) {
+	if (register_kprobe(&kp) == 0)
+		unregister_kprobe(&kp);
+	addr = (unsigned long)kp.addr;
+	if (addr && function &&
+	    !copy_from_kernel_nofault(before, (const void *)(addr - 4), sizeof(before)))
+		addr -= dune_kprobe_entry_back(before, IS_ENABLED(CONFIG_X86_KERNEL_IBT));
+	return addr;
+}
+
+/*
+ * kallsyms_lookup_name, if dune.ko may call it through a pointer; made sure
+ * of by asking it for its own address.  Leaves kln NULL, and returns 0,
+ * where it may not (sealed on an IBT kernel).
+ */
+static int find_kallsyms_lookup_name(void)
+{
+	unsigned long addr = kprobe_resolve("kallsyms_lookup_name", true);
+
+	if (!addr) {
 		pr_err("cannot find kallsyms_lookup_name (kprobes and kallsyms are needed)\n");
 		return -ENODEV;
 	}
-	addr = (unsigned long)kp.addr;
-	unregister_kprobe(&kp);
-	if (!copy_from_kernel_nofault(before, (const void *)(addr - 4), sizeof(before)))
-		addr -= dune_kprobe_entry_back(before, IS_ENABLED(CONFIG_X86_KERNEL_IBT));
-	if (!indirect_ok("kallsyms_lookup_name", addr, false))
-		return -ENODEV;
+	if (!indirect_ok("kallsyms_lookup_name", addr, true))
+		return 0;
 	kln = (dune_kln_t)addr;
 	if (kln("kallsyms_lookup_name") != addr) {
 		pr_err("kallsyms_lookup_name is not at %pS, where its kprobe pointed\n", (void *)addr);
@@ -119,12 +139,12 @@ static bool entry_is(unsigned long nr, const char *want)
 }
 
 /* sys_call_table, if it looks right and dune.ko may call each of its entries. */
-static int use_sys_call_table(void)
+static int use_sys_call_table(unsigned long table)
 {
 	char what[32];
 	unsigned int nr;
 
-	sys_table = (dune_syscall_fn_t const *)kln("sys_call_table");
+	sys_table = (dune_syscall_fn_t const *)table;
 	if (!sys_table) {
 		pr_err("cannot find the system call table (kallsyms)\n");
 		return -ENODEV;
@@ -147,19 +167,30 @@ fail:
 
 int dune_syscall_init(void)
 {
+	static const char *const names[] = { "x64_sys_call", "sys_call_table" };
+	unsigned long addrs[ARRAY_SIZE(names)] = { 0 };
 	unsigned long x64;
-	int r;
+	int r, i;
 
 	r = find_kallsyms_lookup_name();
 	if (r)
 		return r;
-	x64 = kln("x64_sys_call");
+	if (kln) {
+		for (i = 0; i < ARRAY_SIZE(names); i++)
+			addrs[i] = kln(names[i]);
+		dune_ksym_source = "kallsyms_lookup_name";
+	} else {
+		addrs[0] = kprobe_resolve(names[0], true);
+		addrs[1] = kprobe_resolve(names[1], false);
+		dune_ksym_source = "kprobes (kallsyms_lookup_name has no ENDBR64)";
+	}
+	x64 = addrs[0];
 	if (x64 && indirect_ok("x64_sys_call", x64, true)) {
 		x64_call = (dune_x64_sys_call_t)x64;
 		dune_syscall_dispatch = "x64_sys_call";
 		return 0;
 	}
-	r = use_sys_call_table();
+	r = use_sys_call_table(addrs[1]);
 	if (r)
 		return r;
 	dune_syscall_dispatch = x64 ? "sys_call_table (x64_sys_call has no ENDBR64)" : "sys_call_table";

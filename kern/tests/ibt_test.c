@@ -59,8 +59,9 @@ TEST(kprobe_address_after_endbr)
 {
 	static const u8 int3[4] = { 0xcc, 0xcc, 0xcc, 0xcc }, nop[4] = { 0x90, 0x90, 0x90, 0x90 };
 
-	/* kallsyms_lookup_name's kprobe was at +4, after its ENDBR. */
+	/* kallsyms_lookup_name's kprobe was at +4, after its sealed ENDBR. */
 	EXPECT_EQ(dune_kprobe_entry_back(endbr, true), 4);
+	EXPECT_EQ(dune_kprobe_entry_back(sealed, true), 4);
 	/* Padding (int3, nop) before a function, or code: no move. */
 	EXPECT_EQ(dune_kprobe_entry_back(int3, true), 0);
 	EXPECT_EQ(dune_kprobe_entry_back(nop, true), 0);
