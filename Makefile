@@ -55,7 +55,7 @@ TOOLS := $(BUILD)/bin/dune-info $(BUILD)/bin/dune-hello
 include apps/sandbox/sandbox.mk
 
 .PHONY: all deps module vm-module unit tests tools stage check check-unit check-vm \
-	check-host run clean libdune install bench-progs bench sandbox-stage
+	check-host run clean libdune install install-module bench-progs bench sandbox-stage
 
 all: libdune tests tools unit
 	@if [ -d "$(KDIR)" ]; then $(MAKE) module; \
@@ -90,6 +90,17 @@ $(BUILD)/vm-kern/kern/dune.ko: $(KERN_SRC)
 	$(call build_vm_module,$(BUILD)/vm-kern,$(RIG_KDIR),$(RIG_ABI))
 $(BUILD)/vm-kern-6.12/kern/dune.ko: $(KERN_SRC)
 	$(call build_vm_module,$(BUILD)/vm-kern-6.12,$(RIG612_KDIR),$(RIG612_ABI))
+
+# The module's source for DKMS (kern/dkms.conf): /usr/src/dune-<version>, the
+# uapi header copied in; then `dkms install dune/<version>` builds and installs
+# dune.ko for the running kernel, and DKMS rebuilds it for every new one.
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' kern/dkms.conf)
+DKMS_SRC ?= $(DESTDIR)/usr/src/dune-$(DKMS_VERSION)
+install-module:
+	rm -rf $(DKMS_SRC) && install -d $(DKMS_SRC)/uapi
+	install -m 644 kern/*.c kern/*.h kern/*.S kern/Kbuild kern/Makefile kern/dkms.conf $(DKMS_SRC)/
+	install -m 644 include/uapi/dune.h $(DKMS_SRC)/uapi/
+	@echo "now: dkms install dune/$(DKMS_VERSION)"
 
 libdune: $(LIBDUNE_A) $(LIBDUNE_SO) $(BUILD)/lib/libdune.pc
 # The trap path (trap.c) runs before a handler of ring-3 code can save that

@@ -272,3 +272,5 @@ module_exit(dune_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The Dune reproduction authors");
 MODULE_DESCRIPTION("Dune: safe user-level access to privileged CPU features (VT-x)");
+/* The kernels it was tested on (compat.h); `modinfo dune.ko` shows them. */
+MODULE_INFO(tested_kernels, "Debian 6.1 (6.1.192), Debian 6.12 (6.12.95 bookworm-backports)");
