@@ -124,7 +124,9 @@ static inline int dune_follow_pfn(struct vm_area_struct *vma, unsigned long addr
  * it (its ENDBR becomes a NOP), so an indirect call to it would fault on an
  * IBT CPU: there the table is used, whose entries keep their ENDBR because
  * the table takes their addresses.  syscall.c checks each at load time.
- * Both are looked up at run time (kallsyms), never by kernel version.
+ * Both are looked up at run time, never by kernel version: through
+ * kallsyms_lookup_name, or, where IBT sealed that too (Debian's 6.12),
+ * through kprobes (syscall.c, kprobe_resolve).
  */
 struct pt_regs;
 typedef long (*dune_syscall_fn_t)(const struct pt_regs *);
