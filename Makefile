@@ -13,6 +13,10 @@ USER_CFLAGS := $(CFLAGS) $(WARN) -Iinclude
 KDIR     ?= /lib/modules/$(shell uname -r)/build
 RIG_ABI   = $(shell cat $(BUILD)/kernel/ABI 2>/dev/null)
 RIG_KDIR  = /usr/src/linux-headers-$(RIG_ABI)
+# The second rig kernel, Debian's 6.12 (test/vm/run --kernel 6.12): its
+# headers are unpacked beside its image, not installed (tools/deps.sh).
+RIG612_ABI  = $(shell cat $(BUILD)/kernel/ABI-6.12 2>/dev/null)
+RIG612_KDIR = $(abspath $(BUILD)/kernel/$(RIG612_ABI)/usr/src/linux-headers-$(RIG612_ABI))
 
 KERN_SRC := $(wildcard kern/*.c kern/*.h kern/*.S) kern/Kbuild include/uapi/dune.h
 
@@ -34,7 +38,7 @@ LIBDUNE_SO := $(BUILD)/lib/libdune.so.$(LIBDUNE_VERSION)
 
 # Host-side unit tests: pure code, built with ASan and UBSan.
 UNIT_TESTS := $(BUILD)/unit/layout_test $(BUILD)/unit/vmx_caps_test $(BUILD)/unit/ept_test \
-	$(BUILD)/unit/vmx_state_test $(BUILD)/unit/libdune_vm_test $(BUILD)/unit/libdune_elf_test \
+	$(BUILD)/unit/vmx_state_test $(BUILD)/unit/ibt_test $(BUILD)/unit/libdune_vm_test $(BUILD)/unit/libdune_elf_test \
 	$(BUILD)/unit/libdune_elf_fuzz $(BUILD)/unit/libdune_insn_test $(BUILD)/unit/libdune_desc_test
 # Programs that run in the emulated machine (or on a VT-x host).
 # The ones that run code in Dune mode (kern/tests/guest.h): -pthread, and -z now
@@ -51,7 +55,7 @@ TOOLS := $(BUILD)/bin/dune-info $(BUILD)/bin/dune-hello
 include apps/sandbox/sandbox.mk
 
 .PHONY: all deps module vm-module unit tests tools stage check check-unit check-vm stress \
-	check-host run clean libdune install bench-progs bench sandbox-stage
+	check-host run clean libdune install install-module bench-progs bench sandbox-stage
 
 all: libdune tests tools unit
 	@if [ -d "$(KDIR)" ]; then $(MAKE) module; \
@@ -64,20 +68,39 @@ deps:
 module:
 	$(MAKE) -C kern KDIR=$(KDIR)
 
-# dune.ko for the emulated machine's kernel, built from a copy of the sources.
-vm-module: $(BUILD)/vm-kern/kern/dune.ko
-$(BUILD)/vm-kern/kern/dune.ko: $(KERN_SRC)
-	@test -n "$(RIG_ABI)" || { echo "no rig kernel: run 'make deps' first" >&2; exit 1; }
-	@mkdir -p $(BUILD)/vm-kern/kern $(BUILD)/vm-kern/include/uapi
-	@cp kern/*.c kern/*.h kern/*.S kern/Kbuild kern/Makefile $(BUILD)/vm-kern/kern/
-	@cp include/uapi/dune.h $(BUILD)/vm-kern/include/uapi/
+# dune.ko for the emulated machine's kernels, built from a copy of the
+# sources: build/vm-kern for 6.1, build/vm-kern-6.12 for 6.12 (when
+# `make deps` fetched it).
+vm-module: $(BUILD)/vm-kern/kern/dune.ko $(if $(RIG612_ABI),$(BUILD)/vm-kern-6.12/kern/dune.ko)
+# $(1): the folder, $(2): the headers, $(3): the kernel's ABI.
+define build_vm_module
+	@test -n "$(3)" || { echo "no rig kernel: run 'make deps' first" >&2; exit 1; }
+	@rm -rf $(1) && mkdir -p $(1)/kern $(1)/include/uapi
+	@cp kern/*.c kern/*.h kern/*.S kern/Kbuild kern/Makefile $(1)/kern/
+	@cp include/uapi/dune.h $(1)/include/uapi/
 	@# W=1 and, where sparse is installed (make deps), C=1: any warning fails.
-	@$(MAKE) -C $(RIG_KDIR) M=$(abspath $(BUILD)/vm-kern/kern) W=1 \
-		$$(command -v sparse >/dev/null && echo C=1) modules >$(BUILD)/vm-kern/build.log 2>&1 \
-		|| { cat $(BUILD)/vm-kern/build.log; exit 1; }
-	@grep -v 'Skipping BTF' $(BUILD)/vm-kern/build.log | grep -E 'warning:|error:' \
+	@$(MAKE) -C $(2) M=$(abspath $(1)/kern) W=1 \
+		$$(command -v sparse >/dev/null && echo C=1) modules >$(1)/build.log 2>&1 \
+		|| { cat $(1)/build.log; exit 1; }
+	@grep -v 'Skipping BTF' $(1)/build.log | grep -E 'warning:|error:' \
 		&& { echo "dune.ko: warnings are errors" >&2; exit 1; } || true
-	@echo "built $@ for $(RIG_ABI)"
+	@echo "built $(1)/kern/dune.ko for $(3)"
+endef
+$(BUILD)/vm-kern/kern/dune.ko: $(KERN_SRC)
+	$(call build_vm_module,$(BUILD)/vm-kern,$(RIG_KDIR),$(RIG_ABI))
+$(BUILD)/vm-kern-6.12/kern/dune.ko: $(KERN_SRC)
+	$(call build_vm_module,$(BUILD)/vm-kern-6.12,$(RIG612_KDIR),$(RIG612_ABI))
+
+# The module's source for DKMS (kern/dkms.conf): /usr/src/dune-<version>, the
+# uapi header copied in; then `dkms install dune/<version>` builds and installs
+# dune.ko for the running kernel, and DKMS rebuilds it for every new one.
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' kern/dkms.conf)
+DKMS_SRC ?= $(DESTDIR)/usr/src/dune-$(DKMS_VERSION)
+install-module:
+	rm -rf $(DKMS_SRC) && install -d $(DKMS_SRC)/uapi
+	install -m 644 kern/*.c kern/*.h kern/*.S kern/Kbuild kern/Makefile kern/dkms.conf $(DKMS_SRC)/
+	install -m 644 include/uapi/dune.h $(DKMS_SRC)/uapi/
+	@echo "now: dkms install dune/$(DKMS_VERSION)"
 
 libdune: $(LIBDUNE_A) $(LIBDUNE_SO) $(BUILD)/lib/libdune.pc
 # The trap path (trap.c) runs before a handler of ring-3 code can save that
@@ -131,11 +154,12 @@ $(BUILD)/unit/libdune_desc_test: libdune/tests/desc_test.c libdune/desc.h test/h
 	$(CC) -O1 -g $(WARN) $(SANITIZE) -Iinclude -Ilibdune -o $@ $<
 $(BUILD)/unit/layout_test: kern/tests/layout_test.c kern/layout.c kern/layout.h test/harness.h include/uapi/dune.h
 	@mkdir -p $(@D)
-	$(CC) -O1 -g $(WARN) $(SANITIZE) -o $@ kern/tests/layout_test.c kern/layout.c
+	$(CC) -O1 -g $(WARN) $(SANITIZE) -Iinclude -o $@ kern/tests/layout_test.c kern/layout.c
 # Header-only encoders: one test program each, kern/tests/NAME_test.c.
 $(BUILD)/unit/vmx_caps_test: kern/vmx_caps.h
 $(BUILD)/unit/ept_test: kern/ept.h
 $(BUILD)/unit/vmx_state_test: kern/vmx_state.h
+$(BUILD)/unit/ibt_test: kern/ibt.h
 $(BUILD)/unit/%_test: kern/tests/%_test.c test/harness.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SANITIZE) -o $@ $<
@@ -248,6 +272,6 @@ run: deps
 	@bash bench/bench.sh $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD)/bench $(BUILD)/install-test $(BUILD)/unit $(BUILD)/tests $(BUILD)/bin $(BUILD)/tools $(BUILD)/vm-kern $(BUILD)/root $(BUILD)/vm \
+	rm -rf $(BUILD)/bench $(BUILD)/install-test $(BUILD)/unit $(BUILD)/tests $(BUILD)/bin $(BUILD)/tools $(BUILD)/vm-kern $(BUILD)/vm-kern-6.12 $(BUILD)/root $(BUILD)/vm \
 		$(BUILD)/lib $(BUILD)/libdune
 	-$(MAKE) -C kern clean KDIR=$(KDIR) 2>/dev/null

@@ -9,7 +9,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
-#include "../include/uapi/dune.h"
+#include "uapi/dune.h"	/* see Kbuild */
 #include "vmx_caps.h"
 
 /* vmx.c: VMX on every online CPU while anything needs it (reference counted). */
@@ -68,6 +68,8 @@ void dune_vm_free_vcpus(struct dune_vm *vm);
 void dune_vm_reap_vcpus(struct dune_vm *vm);
 
 /* syscall.c */
+extern const char *dune_syscall_dispatch;	/* which one (compat.h), for debugfs */
+extern const char *dune_ksym_source;		/* how it was found */
 int dune_syscall_init(void);
 long dune_syscall(struct pt_regs *regs, unsigned long nr);
 

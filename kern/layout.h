@@ -15,7 +15,7 @@
 typedef uint64_t u64;
 typedef uint32_t u32;
 #endif
-#include "../include/uapi/dune.h"
+#include "uapi/dune.h"	/* see Kbuild */
 
 #define DUNE_LAYOUT_MIN_BITS	36	/* 64 GiB: every x86-64 CPU with EPT has more */
 #define DUNE_LAYOUT_MAX_BITS	48	/* 4-level EPT */

@@ -63,8 +63,7 @@
 #include "trace.h"
 
 int __dune_vmx_run(struct dune_regs *regs, bool launched);
-void __dune_do_nmi(unsigned long entry);
-extern char asm_exc_nmi_noist[];
+void __dune_do_nmi(void);
 extern char __dune_vmx_exit[];
 
 struct dune_vcpu {
@@ -556,7 +555,7 @@ static void handle_exception_nmi(struct dune_vcpu *v)
 
 	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR) {
 		/* The NMI was the host's: run its handler now. */
-		__dune_do_nmi((unsigned long)asm_exc_nmi_noist);
+		__dune_do_nmi();
 	} else if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC) {
 		asm volatile("int $18");
 	}
@@ -1212,7 +1211,7 @@ static int adjust(const char *what, u32 msr_plain, u32 msr_true, u32 want, u32 o
 	u64 basic, v;
 
 	rdmsrl(MSR_IA32_VMX_BASIC, basic);
-	rdmsrl((basic & VMX_BASIC_TRUE_CTLS) && msr_true ? msr_true : msr_plain, v);
+	rdmsrl((basic & DUNE_VMX_BASIC_TRUE_CTLS) && msr_true ? msr_true : msr_plain, v);
 	if (!vmx_ctl_adjust(v, want, optional, out)) {
 		pr_err("the CPU lacks VMX %s controls 0x%x\n", what, want & ~(u32)(v >> 32));
 		return -ENODEV;
@@ -1245,7 +1244,7 @@ int dune_vcpu_module_init(void)
 	if (boot_cpu_has(X86_FEATURE_INVPCID))
 		proc2_opt |= SECONDARY_EXEC_ENABLE_INVPCID;
 	if (boot_cpu_has(X86_FEATURE_XSAVES))
-		proc2_opt |= SECONDARY_EXEC_XSAVES;
+		proc2_opt |= SECONDARY_EXEC_ENABLE_XSAVES;
 
 	r = adjust("pin-based", MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS,
 		   PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
@@ -1294,7 +1293,7 @@ int dune_vcpu_module_init(void)
 		u64 misc;
 
 		rdmsrl(MSR_IA32_VMX_MISC, misc);
-		preempt_timer = min_t(u64, (u64)tsc_khz >> (misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK),
+		preempt_timer = min_t(u64, (u64)tsc_khz >> vmx_misc_preemption_timer_rate(misc),
 				      0xffffffffULL);
 		if (!preempt_timer)
 			preempt_timer = 1000000;

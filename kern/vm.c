@@ -27,6 +27,7 @@
 #include <linux/slab.h>
 #include <asm/pgtable.h>
 
+#include "compat.h"
 #include "dune.h"
 #include "ept.h"
 #include "layout.h"
@@ -219,14 +220,14 @@ static int host_mapping_level(struct mm_struct *mm, unsigned long hva)
 	pud = READ_ONCE(*pud_offset(&p4d, hva));
 	if (pud_none(pud) || !pud_present(pud))
 		goto out;
-	if (pud_large(pud)) {
+	if (pud_leaf(pud)) {
 		level = 3;
 		goto out;
 	}
 	pmd = READ_ONCE(*pmd_offset(&pud, hva));
 	if (pmd_none(pmd) || !pmd_present(pmd))
 		goto out;
-	if (pmd_large(pmd))
+	if (pmd_leaf(pmd))
 		level = 2;
 out:
 	local_irq_restore(flags);
@@ -296,9 +297,8 @@ static int pfnmap_lookup(struct mm_struct *mm, unsigned long hva, bool write, u6
 			 bool *writable)
 {
 	struct vm_area_struct *vma;
-	spinlock_t *ptl;
-	pte_t *ptep, pte;
 	unsigned long pfn;
+	bool host_writable;
 	int r = -EFAULT;
 
 	mmap_read_lock(mm);
@@ -306,21 +306,15 @@ static int pfnmap_lookup(struct mm_struct *mm, unsigned long hva, bool write, u6
 	if (!vma || !(vma->vm_flags & (VM_IO | VM_PFNMAP)) || !(vma->vm_flags & VM_READ) ||
 	    (write && !(vma->vm_flags & VM_WRITE)))
 		goto out;
-	if (follow_pte(mm, hva, &ptep, &ptl)) {
+	if (dune_follow_pfn(vma, hva, &pfn, &host_writable)) {
 		if (fixup_user_fault(mm, hva, write ? FAULT_FLAG_WRITE : 0, NULL) ||
-		    follow_pte(mm, hva, &ptep, &ptl))
+		    dune_follow_pfn(vma, hva, &pfn, &host_writable))
 			goto out;
 	}
-	__acquire(ptl);		/* follow_pte() returned with it held (sparse) */
-	pte = *ptep;
-	pte_unmap_unlock(ptep, ptl);
-	if (!pte_present(pte) || (write && !pte_write(pte)))
-		goto out;
-	pfn = pte_pfn(pte);
-	if (!pfn_valid(pfn))
+	if ((write && !host_writable) || !pfn_valid(pfn))
 		goto out;
 	*hpa = (u64)pfn << PAGE_SHIFT;
-	*writable = pte_write(pte);
+	*writable = host_writable;
 	r = 0;
 out:
 	mmap_read_unlock(mm);

@@ -29,7 +29,7 @@ typedef uint32_t u32;
 #define VMX_BASIC_32BIT_PHYS		(1ULL << 48)	/* addresses limited to 32 bits */
 #define VMX_BASIC_MEMTYPE(b)		(((b) >> 50) & 0xf)	/* bits 53:50 */
 #define VMX_BASIC_MEMTYPE_WB		6
-#define VMX_BASIC_TRUE_CTLS		(1ULL << 55)
+#define DUNE_VMX_BASIC_TRUE_CTLS	(1ULL << 55)
 
 /* Primary processor-based controls: allowed-1 settings are the high 32 bits. */
 #define CPU_BASED_ACTIVATE_SECONDARY	(1U << 31)

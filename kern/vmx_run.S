@@ -18,8 +18,11 @@
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
+#include <asm/ibt.h>
 #include <asm/nospec-branch.h>
 #include <asm/segment.h>
+
+#include "compat.h"
 
 #define VMCS_HOST_RSP	0x6c14
 
@@ -78,6 +81,12 @@ SYM_FUNC_START(__dune_vmx_run)
 	vmresume
 
 SYM_INNER_LABEL(__dune_vmx_exit, SYM_L_GLOBAL)
+	/*
+	 * An ENDBR where the VM exit lands, as KVM has at vmx_vmexit: HOST_RIP
+	 * takes this label's address, and objtool on an IBT kernel requires
+	 * one at every address-taken code location.  (Empty without IBT.)
+	 */
+	ENDBR
 	/* Guest registers are live (or, after a VMfail, what was loaded). */
 	push	%rdi
 	mov	8(%rsp), %rdi
@@ -129,11 +138,12 @@ SYM_INNER_LABEL(__dune_vmx_exit, SYM_L_GLOBAL)
 SYM_FUNC_END(__dune_vmx_run)
 
 /*
- * void __dune_do_nmi(unsigned long entry)
+ * void __dune_do_nmi(void)
  *
- * Run the host's NMI handler (entry = asm_exc_nmi_noist) for an NMI that
+ * Run the host's NMI handler (DUNE_NMI_ENTRY, compat.h) for an NMI that
  * caused a VM exit, on a synthetic interrupt frame, as the CPU would have
  * delivered it; its IRET also ends the NMI blocking the exit left behind.
+ * A direct call: no indirect branch into the kernel for IBT to check.
  */
 SYM_FUNC_START(__dune_do_nmi)
 	push	%rbp
@@ -143,7 +153,7 @@ SYM_FUNC_START(__dune_do_nmi)
 	push	%rbp
 	pushf
 	push	$__KERNEL_CS
-	CALL_NOSPEC rdi
+	call	DUNE_NMI_ENTRY
 	/* IRET has already restored RSP; say so for objtool. */
 	mov	%rbp, %rsp
 	pop	%rbp
