@@ -169,7 +169,7 @@ $(BUILD)/tests/%: kern/tests/%.c test/harness.h include/uapi/dune.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 $(BUILD)/tests/vm_enter: GUEST_PIE := -fno-pie -no-pie
-$(GUEST_PROGS): $(BUILD)/tests/%: kern/tests/%.c kern/tests/guest.h test/harness.h include/uapi/dune.h
+$(GUEST_PROGS): $(BUILD)/tests/%: kern/tests/%.c kern/tests/guest.h test/harness.h test/procfs.h include/uapi/dune.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(GUEST_PIE) -pthread -Wl,-z,now -o $@ $<
 
@@ -198,7 +198,7 @@ bench-progs: $(BENCH_PROGS) $(BENCH_SCRIPTS)
 $(BENCH_SCRIPTS): $(BUILD)/bench/%.sh: bench/%.sh
 	@mkdir -p $(@D)
 	cp $< $@
-$(BENCH_PROGS): $(BUILD)/bench/%: bench/%.c bench/bench.h libdune/libdune.h $(LIBDUNE_SO)
+$(BENCH_PROGS): $(BUILD)/bench/%: bench/%.c bench/bench.h test/procfs.h libdune/libdune.h $(LIBDUNE_SO)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -Iinclude -Ilibdune -pthread -o $@ $< -L$(BUILD)/lib -ldune \
 		-Wl,-rpath,'$$ORIGIN/../lib'

@@ -49,6 +49,7 @@
 #include <sys/wait.h>
 
 #include "bench.h"
+#include "../test/procfs.h"
 #include "libdune.h"
 #include "uapi/dune.h"
 
@@ -86,97 +87,25 @@ static long env_long(const char *name, long def, long lo, long hi)
 
 /* ---- reading /proc --------------------------------------------------------- */
 
-/* The whole of a small file, NUL-terminated, in @buf; its length or -1. */
-static ssize_t read_file(const char *path, char *buf, size_t size)
-{
-	ssize_t n, len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while ((size_t)len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = 0;
-	return len;
-}
-
-/* The number after "@key" at the start of a line of @text, or -1. */
-static long long field(const char *text, const char *key)
-{
-	size_t kl = strlen(key);
-	const char *p = text;
-
-	while (p && *p) {
-		if (!strncmp(p, key, kl))
-			return strtoll(p + kl, NULL, 10);
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return -1;
-}
-
-/*
- * Free memory in KiB, counted as exactly as user space can: the kernel's
- * per-CPU counter deltas are folded first (/proc/sys/vm/stat_refresh, root
- * only; skipped otherwise), then every zone's free pages plus the pages
- * parked on its per-CPU free lists (/proc/zoneinfo "count:"), which
- * MemFree leaves out and which move in batches of dozens of pages.
- * Falls back to MemFree when /proc/zoneinfo is unreadable.
- */
-static char zbuf[1 << 17];
-static bool stat_refresh_failed;
-
-static long long free_kib(void)
-{
-	long long pages = 0;
-	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
-	char *p;
-
-	if (fd < 0) {
-		stat_refresh_failed = true;
-	} else {
-		/* A failure is not fatal: the counters are then a little stale. */
-		if (write(fd, "1\n", 2) < 0)
-			errno = 0;
-		close(fd);
-	}
-	if (read_file("/proc/zoneinfo", zbuf, sizeof(zbuf)) <= 0) {
-		if (read_file("/proc/meminfo", zbuf, sizeof(zbuf)) <= 0)
-			die("cannot read /proc/zoneinfo or /proc/meminfo");
-		return field(zbuf, "MemFree:");
-	}
-	for (p = zbuf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, "pages free", 10))
-			pages += strtoll(p + 10, NULL, 10);
-		else if (!strncmp(p, "count:", 6))
-			pages += strtoll(p + 6, NULL, 10);
-	}
-	return pages * (long long)(PAGE / 1024);
-}
-
 /* Resident memory of the process (smaps_rollup walks the page tables: exact). */
 static long long rss_kib(void)
 {
 	char buf[4096];
 
-	if (read_file("/proc/self/smaps_rollup", buf, sizeof(buf)) > 0)
-		return field(buf, "Rss:");
-	if (read_file("/proc/self/status", buf, sizeof(buf)) <= 0)
+	if (procfs_read("/proc/self/smaps_rollup", buf, sizeof(buf)) > 0)
+		return procfs_field(buf, "Rss:");
+	if (procfs_read("/proc/self/status", buf, sizeof(buf)) <= 0)
 		die("cannot read /proc/self/status");
-	return field(buf, "VmRSS:");
+	return procfs_field(buf, "VmRSS:");
 }
 
 static long long slab_kib(void)
 {
 	char buf[8192];
 
-	if (read_file("/proc/meminfo", buf, sizeof(buf)) <= 0)
+	if (procfs_read("/proc/meminfo", buf, sizeof(buf)) <= 0)
 		return -1;
-	return field(buf, "Slab:");
+	return procfs_field(buf, "Slab:");
 }
 
 /* AnonHugePages (KiB) of the mapping that starts at @addr, or -1. */
@@ -211,7 +140,7 @@ static const char *thp_setting(void)
 	static char buf[128];
 	char *nl;
 
-	if (read_file("/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof(buf)) <= 0)
+	if (procfs_read("/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof(buf)) <= 0)
 		return "absent (kernel without THP)";
 	nl = strchr(buf, '\n');
 	if (nl)
@@ -450,7 +379,9 @@ static void snap(struct memsnap *m, bool stats)
 {
 	m->slab = slab_kib();
 	m->rss = rss_kib();
-	m->free = free_kib();
+	m->free = procfs_free_kib();
+	if (m->free < 0)
+		die("cannot read /proc/zoneinfo or /proc/meminfo");
 	if (stats && get_stats(&m->st))
 		die("dune_get_stats failed");
 }
@@ -522,7 +453,7 @@ static void bench_threads_linux(struct bench *b, int nt)
 		if (i >= b->warmup)
 			s[n++] = v;
 	}
-	if (stat_refresh_failed)
+	if (procfs_stat_refresh_failed)
 		printf("# thread_kmem: /proc/sys/vm/stat_refresh is not writable (not root): "
 		       "the free-page counts may lag by the per-CPU counter drift\n");
 	report_signed(b, "thread_kmem", "linux", s, n, "KiB/thread", kmem_how);

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # The whole test suite (run by `make check`, after `make deps stage unit`):
 #   1. the host-side unit tests (pure code, ASan + UBSan builds);
-#   2. the in-VM suite (test/vm/suite.list, suite-2.list, suite-3.list, and
-#      the sandbox's suite-4.list, suite-5.list) in five boots of the
-#      emulated 2-CPU Intel machine with dune.ko loaded;
-#   3. two short boots on CPUs that cannot run Dune (a Core 2 with VMX but no
-#      EPT, a Pentium 4 without VMX), where dune.ko must refuse to load;
-#   4. self-tests of the rig: output and status come back, the watchdog
-#      stops a hung guest, an emulator that cannot start is a failure.
-# The boots run side by side (one core each).  Every TAP point counts; a
-# program or boot that fails without saying which point failed counts as
-# one failure.  Ends with "N passed, N failed"; exits 1 on any failure.
+#   2. the in-VM suite (test/vm/suite.list, then the sandbox's
+#      suite-sandbox.list) in two boots of the emulated 2-CPU Intel machine
+#      with Debian's 6.1 kernel and dune.ko loaded;
+#   3. beside it: two short boots on CPUs that cannot run Dune (a Core 2
+#      with VMX but no EPT, a Pentium 4 without VMX), where dune.ko must
+#      refuse to load; the Dune-mode tests on a 1-CPU machine
+#      (suite-1cpu.list); self-tests of the rig (output and status come
+#      back, the watchdog fires and dumps every CPU, a busy emulated screen
+#      does not freeze the emulator, an emulator that cannot start is a
+#      failure); and the whole in-VM suite again on Debian's 6.12 kernel
+#      (suite.list in the other lane, suite-sandbox.list in the first).
+# Every TAP point counts; a program or boot that fails without saying which
+# point failed counts as one failure.  Ends with "N passed, N failed";
+# exits 1 on any failure.
 #
 #   test/check.sh [--unit-only]
 set -uo pipefail
@@ -21,7 +25,7 @@ cd "$top"
 unit_only=0
 [ "${1:-}" = --unit-only ] && unit_only=1
 vm_cpus=${DUNE_VM_CPUS:-2}
-main_timeout=${DUNE_VM_TIMEOUT:-900}
+main_timeout=${DUNE_VM_TIMEOUT:-1800}	# suite.list; the other boots less
 small_timeout=300
 
 passed=0 failed=0
@@ -57,51 +61,76 @@ for t in "$build"/unit/*; do
 done
 
 if [ $unit_only = 0 ]; then
-	# The two refusal boots, one after the other, beside the main boot.
+	# boot NAME TITLE RUN-ARGS...: one boot of the emulated machine, its
+	# output in $logs/NAME.log, its status in $logs/NAME.rc, its title and
+	# wall time in $logs/NAME.title.
+	boot() {
+		local name=$1 title=$2 start
+		shift 2
+		start=$(date +%s)
+		test/vm/run -q "$@" >"$logs/$name.log" 2>&1
+		echo $? >"$logs/$name.rc"
+		echo "$title, $(($(date +%s) - start))s wall" >"$logs/$name.title"
+	}
+	# Two lanes side by side (one core each), about equally long.  This
+	# one: the refusal boots, Dune mode on one CPU, the rig's self-tests,
+	# and suite.list on Debian's 6.12 kernel (2 CPUs).
+	have612=0
+	[ -f "$build/kernel/ABI-6.12" ] && have612=1
 	(
-		test/vm/run -q --no-module --cpu-model core2_penryn_t9600 -t $small_timeout \
-			-- /dune/tests/vm_refuse "this CPU's VMX lacks EPT" >"$logs/noept.log" 2>&1
-		echo $? >"$logs/noept.rc"
-		test/vm/run -q --no-module --cpu-model p4_prescott_celeron_336 -t $small_timeout \
-			-- /dune/tests/vm_refuse "VMX (VT-x) is not available" >"$logs/novmx.log" 2>&1
-		echo $? >"$logs/novmx.rc"
-		# Dune mode on a single CPU too (no migration, preemption by the
-		# tests' own threads): the tests where the CPU count matters, and
-		# the tests that unload and load dune.ko (see suite-1cpu.list).
-		test/vm/run -q -c 1 -t 1500 -- /dune/tests/suite.sh -l /dune/tests/suite-1cpu.list \
-			>"$logs/onecpu.log" 2>&1
-		echo $? >"$logs/onecpu.rc"
+		boot noept "dune.ko on a CPU with VMX but no EPT (Core 2 Penryn)" \
+			--no-module --cpu-model core2_penryn_t9600 -t $small_timeout \
+			-- /dune/tests/vm_refuse "this CPU's VMX lacks EPT"
+		boot novmx "dune.ko on a CPU without VMX (Pentium 4 Prescott)" \
+			--no-module --cpu-model p4_prescott_celeron_336 -t $small_timeout \
+			-- /dune/tests/vm_refuse "VMX (VT-x) is not available"
+		boot onecpu "a 1-CPU Ivy Bridge: test/vm/suite-1cpu.list" -c 1 -t 1200 \
+			-- /dune/tests/suite.sh -l /dune/tests/suite-1cpu.list
+		start=$(date +%s)
 		test/vm/rig_test.sh >"$logs/rig.log" 2>&1
 		echo $? >"$logs/rig.rc"
+		echo "the rig itself (test/vm/rig_test.sh), $(($(date +%s) - start))s wall" >"$logs/rig.title"
+		if [ $have612 = 1 ]; then
+			boot k612 "Debian 6.12, 2-CPU Ivy Bridge: suite.list" \
+				--kernel 6.12 -c "$vm_cpus" -t "$main_timeout" \
+				-- /dune/tests/suite.sh -l /dune/tests/suite.list
+		else
+			echo "not ok - the 6.12 kernel was not fetched (make deps)" >"$logs/k612.log"
+			echo 1 >"$logs/k612.rc"; echo "Debian 6.12" >"$logs/k612.title"
+		fi
 	) &
 	side=$!
 
-	# The main suite in five boots of the 2-CPU machine (see suite.list:
-	# long 2-CPU runs were seen to stall the emulator); the last two are the
-	# sandbox's (apps/sandbox).
-	for part in suite suite-2 suite-3 suite-4 suite-5; do
-		echo "# === in-VM suite, $part.list: emulated Ivy Bridge, $vm_cpus CPUs (watchdog ${main_timeout}s)"
+	# This lane, shown as it runs: the whole suite on Debian 6.1 on the
+	# 2-CPU Ivy Bridge in two boots (the sandbox's in its own), then the
+	# sandbox's part on 6.12.
+	for run in 6.1:suite 6.1:suite-sandbox 6.12:suite-sandbox; do
+		kernel=${run%%:*} part=${run#*:}
+		[ "$kernel" = 6.12 ] && [ $have612 = 0 ] && continue
+		t=$main_timeout
+		[ $part = suite-sandbox ] && t=$((main_timeout * 2 / 3))
+		echo "# === in-VM suite, $part.list: emulated Ivy Bridge, $vm_cpus CPUs, Debian $kernel (watchdog ${t}s)"
 		start=$(date +%s)
-		test/vm/run -c "$vm_cpus" -t "$main_timeout" -- /dune/tests/suite.sh \
-			-l /dune/tests/$part.list 2>&1 | tee "$logs/main.log"
+		prefix=""
+		[ "$kernel" = 6.1 ] || prefix="$kernel: "
+		test/vm/run --kernel "$kernel" -c "$vm_cpus" -t "$t" -- /dune/tests/suite.sh \
+			-l /dune/tests/$part.list 2>&1 |
+			sed -u "s/^\(\(not \)\{0,1\}ok [0-9]* - \)/\1$prefix/" | tee "$logs/main.log"
 		rc=${PIPESTATUS[0]}
-		echo "# in-VM suite, $part.list: $(($(date +%s) - start))s wall"
-		tally "in-VM suite ($part.list)" "$logs/main.log" "$rc"
+		echo "# in-VM suite, $part.list, Debian $kernel: $(($(date +%s) - start))s wall"
+		tally "in-VM suite ($part.list, $kernel)" "$logs/main.log" "$rc"
 	done
 
 	wait $side
-	echo "# === dune.ko on a CPU with VMX but no EPT (Core 2 Penryn; watchdog ${small_timeout}s)"
-	cat "$logs/noept.log"
-	tally "no-EPT boot" "$logs/noept.log" "$(cat "$logs/noept.rc")"
-	echo "# === dune.ko on a CPU without VMX (Pentium 4 Prescott; watchdog ${small_timeout}s)"
-	cat "$logs/novmx.log"
-	tally "no-VMX boot" "$logs/novmx.log" "$(cat "$logs/novmx.rc")"
-	echo "# === a 1-CPU Ivy Bridge: test/vm/suite-1cpu.list"
-	sed "s/^\(\(not \)\{0,1\}ok [0-9]* - \)/\11cpu: /" "$logs/onecpu.log"
-	tally "1-CPU boot" "$logs/onecpu.log" "$(cat "$logs/onecpu.rc")"
-	echo "# === the rig itself (test/vm/rig_test.sh)"
-	cat "$logs/rig.log"
-	tally "rig self-test" "$logs/rig.log" "$(cat "$logs/rig.rc")"
+	for name in noept novmx onecpu rig k612; do
+		echo "# === $(cat "$logs/$name.title")"
+		case $name in
+		onecpu) sed "s/^\(\(not \)\{0,1\}ok [0-9]* - \)/\11cpu: /" "$logs/$name.log" ;;
+		k612) sed "s/^\(\(not \)\{0,1\}ok [0-9]* - \)/\16.12: /" "$logs/$name.log" ;;
+		*) cat "$logs/$name.log" ;;
+		esac
+		tally "$(cut -d, -f1 "$logs/$name.title")" "$logs/$name.log" "$(cat "$logs/$name.rc")"
+	done
 fi
 
 echo "$passed passed, $failed failed"

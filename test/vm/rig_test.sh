@@ -15,7 +15,7 @@ ok "an extra file reaches the guest" has_line "$out" "$(wc -l <"$here/suite.list
 
 # A guest that idles past its watchdog, on 2 CPUs, after init has reported
 # its KASLR base: the dump names what every CPU runs, from the stack.
-out=$("$run" -q -c 2 -t 75 -- sleep 1000 2>&1)
+out=$("$run" -q -c 2 -t 120 -- sleep 1000 2>&1)
 rc=$?
 echo "$out" | sed -n '/the CPUs when the watchdog/,$p' | head -n 40 | sed 's/^/# /'
 is "a hung guest is stopped by the watchdog (status 124)" "$rc" 124
