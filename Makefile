@@ -243,8 +243,9 @@ check: deps
 # The 2-CPU stress boot (test/vm/stress.sh): the Dune-mode tests of
 # test/vm/stress.list round after round, with their threads migrating
 # between the CPUs, CPU 1 going offline and back and dune.ko reloaded
-# between rounds.  STRESS_SECONDS is guest time (about 8 wall seconds each
-# on our 2-core machines); the watchdog allows 20 wall seconds per second.
+# between rounds.  STRESS_SECONDS is guest time: 248 guest seconds took 56
+# minutes of wall time here, with three other emulators on the 2 cores
+# (13.5 wall seconds each); the watchdog allows 20 per guest second.
 STRESS_SECONDS ?= 240
 stress: deps
 	@$(MAKE) --no-print-directory stage

@@ -25,7 +25,7 @@ cd "$top"
 unit_only=0
 [ "${1:-}" = --unit-only ] && unit_only=1
 vm_cpus=${DUNE_VM_CPUS:-2}
-main_timeout=${DUNE_VM_TIMEOUT:-1800}	# suite.list; the other boots less
+main_timeout=${DUNE_VM_TIMEOUT:-3600}	# suite.list; the sandbox's boots 2/3 of it
 small_timeout=300
 
 passed=0 failed=0
