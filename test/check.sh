@@ -76,6 +76,7 @@ if [ $unit_only = 0 ]; then
 	# one: the refusal boots, Dune mode on one CPU, the rig's self-tests,
 	# and suite.list on Debian's 6.12 kernel (2 CPUs).
 	have612=0
+	not612="bench_smoke"
 	[ -f "$build/kernel/ABI-6.12" ] && have612=1
 	(
 		boot noept "dune.ko on a CPU with VMX but no EPT (Core 2 Penryn)" \
@@ -91,9 +92,13 @@ if [ $unit_only = 0 ]; then
 		echo $? >"$logs/rig.rc"
 		echo "the rig itself (test/vm/rig_test.sh), $(($(date +%s) - start))s wall" >"$logs/rig.title"
 		if [ $have612 = 1 ]; then
-			boot k612 "Debian 6.12, 2-CPU Ivy Bridge: suite.list" \
+			# All of suite.list but $not612: the tests not yet
+			# run on 6.12 (issue 13), named in the title.
+			names=$(awk -v no=" $not612 " '!/^#/ && NF && index(no, " " $1 " ") == 0 { print $1 }' \
+				test/vm/suite.list | tr '\n' ' ')
+			boot k612 "Debian 6.12, 2-CPU Ivy Bridge: suite.list${not612:+ but $not612 (not yet run on 6.12)}" \
 				--kernel 6.12 -c "$vm_cpus" -t "$main_timeout" \
-				-- /dune/tests/suite.sh -l /dune/tests/suite.list
+				-- /dune/tests/suite.sh -l /dune/tests/suite.list $names
 		else
 			echo "not ok - the 6.12 kernel was not fetched (make deps)" >"$logs/k612.log"
 			echo 1 >"$logs/k612.rc"; echo "Debian 6.12" >"$logs/k612.title"
